@@ -1,0 +1,77 @@
+"""The `accord` command line: parse input, make one call into the library, render.
+
+Every :class:`~accord.errors.AccordError` is caught once, here, and printed as
+the lines it carries (``path:line:col: …`` or ``where: field: …``), with its
+exit code; a user never sees a traceback for their own mistake.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from accord.errors import AccordError
+
+DEFAULT_DB = "sqlite:///accord.db"
+
+
+class Context:
+    """What every command may need: the database URL, opened on first use."""
+
+    def __init__(self, db: str) -> None:
+        self.db = db
+        self._ledger: object | None = None
+
+    def ledger(self):  # type: ignore[no-untyped-def]
+        from accord.sdk import open as open_ledger
+
+        if self._ledger is None:
+            self._ledger = open_ledger(self.db)
+        return self._ledger
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--db", envvar="ACCORD_DB", default=DEFAULT_DB, show_default=True,
+              help="Ledger database: sqlite:///FILE or postgresql://… (env ACCORD_DB).")
+@click.version_option(package_name="accord")
+@click.pass_context
+def cli(ctx: click.Context, db: str) -> None:
+    """accord: accountability contracts and tamper-evident evidence for AI-assisted work.
+
+    Write a contract per workflow, lint it in CI, apply it, record each case's
+    evidence, and answer the ten-minute incident review from that evidence.
+    """
+    ctx.obj = Context(db)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI and turn accord errors into one-line messages."""
+    try:
+        cli.main(args=argv, prog_name="accord", standalone_mode=False)
+    except AccordError as err:
+        for line in err.lines():
+            click.echo(f"accord: {line}" if not _located(line) else line, err=True)
+        sys.exit(err.exit_code)
+    except click.exceptions.Abort:
+        click.echo("accord: aborted", err=True)
+        sys.exit(2)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(2)
+    except click.exceptions.Exit as err:
+        sys.exit(err.exit_code)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    sys.exit(0)
+
+
+def _located(line: str) -> bool:
+    head = line.split(" ", 1)[0]
+    return head.count(":") >= 1 and head.endswith(":")
+
+
+# Subcommand modules register themselves on `cli`.
+from accord.cli import _lint, _ledger, _runtime, _incident  # noqa: E402, F401, I001

@@ -1,0 +1,3 @@
+"""accord CLI commands."""
+
+from __future__ import annotations

@@ -1,0 +1,111 @@
+"""One error base for accord; every message is written for a person.
+
+Adapters (CLI, HTTP) catch :class:`AccordError` once and print ``str(err)``;
+nothing a user can cause should surface as a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class AccordError(Exception):
+    """Base of every error accord raises on purpose. ``exit_code`` is the CLI status."""
+
+    exit_code = 2
+
+    def lines(self) -> list[str]:
+        """The error as lines a person reads, one problem a line."""
+        return [str(self)]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem: ``path:line:col: severity rule message``."""
+
+    path: str
+    line: int
+    column: int
+    rule: str
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.severity} {self.rule} {self.message}"
+
+
+class InvalidFile(AccordError):
+    """A contract or roster file that cannot be read into the model."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems]
+
+
+class ContractRefused(AccordError):
+    """`contract apply` of a contract with lint errors."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems]
+
+
+@dataclass(frozen=True)
+class EventProblem:
+    """One refused event: where it came from (``file:line`` or batch index) and why."""
+
+    where: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        field = f" {self.field}:" if self.field else ""
+        return f"{self.where}:{field} {self.message}"
+
+
+class EventRefused(AccordError):
+    """A batch with at least one refused event; nothing of it was stored."""
+
+    def __init__(self, problems: Sequence[EventProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems] + ["nothing of this batch was stored"]
+
+
+class ActionRefused(EventRefused):
+    """An enforced workflow refused an `action.taken`; ``missing`` says what it lacks."""
+
+    def __init__(self, problems: Sequence[EventProblem], missing: Sequence[str]) -> None:
+        super().__init__(problems)
+        self.missing = list(missing)
+
+
+class NotFound(AccordError):
+    """A case, contract, incident or learning action that does not exist."""
+
+
+class UsageError(AccordError):
+    """A command used wrongly: a bad flag value, a missing option."""
+
+
+class IntegrityError(AccordError):
+    """The log does not verify (tampering or a bad checkpoint)."""
+
+    exit_code = 1
+
+
+class CheckpointError(AccordError):
+    """A checkpoint or key file that cannot be read or parsed."""
+
+
+class StorageError(AccordError):
+    """The database cannot be reached or is not an accord ledger."""
