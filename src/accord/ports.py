@@ -1,0 +1,98 @@
+"""The seams between accord's core and the world: the `Store` and the `Clock`.
+
+The store knows rows, not rules: the service builds each row (canonical bytes,
+leaf hash, chain hash) and the store appends it inside one write transaction
+that also serialises writers, so the chain never forks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
+
+CHAIN_START = bytes(32)
+"""The chain hash "before" seq 1."""
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One stored log record, exactly as the database holds it."""
+
+    seq: int
+    case_id: str | None
+    type: str
+    canonical: bytes
+    leaf_hash: bytes
+    chain_hash: bytes
+
+
+class Head(NamedTuple):
+    size: int
+    chain_hash: bytes
+
+
+class Reader(Protocol):
+    """Reads inside one consistent snapshot."""
+
+    def head(self) -> Head: ...
+
+    def case_rows(self, case_ids: Collection[str]) -> list[Row]:
+        """Every row of these cases, in seq order."""
+
+    def kind_rows(self, types: Collection[str], after_seq: int = 0) -> list[Row]:
+        """Rows of these (indexed) types with seq > after_seq, in seq order."""
+
+    def scan(self, start: int = 1, stop: int | None = None) -> Iterator[Row]:
+        """Rows with start <= seq (< stop), in seq order, streamed."""
+
+    def leaf_hashes(self, size: int) -> list[bytes]:
+        """The stored leaf hashes of seqs 1..size."""
+
+    def meta(self, key: str) -> str | None: ...
+
+
+class Writer(Reader, Protocol):
+    def append(self, rows: list[Row]) -> None:
+        """Append rows (seqs continue the head); committed when the `writing` block exits."""
+
+
+class Store(Protocol):
+    """Where the log lives. Two implementations: SQL (SQLite/PostgreSQL) and memory."""
+
+    url: str
+
+    def reading(self) -> AbstractContextManager[Reader]: ...
+
+    def writing(self) -> AbstractContextManager[Writer]:
+        """A write transaction; only one at a time across threads and processes."""
+
+    def close(self) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> dt.datetime:
+        """The current instant, timezone-aware UTC."""
+
+
+class SystemClock:
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+
+class FixedClock:
+    """A clock that says what it is told; tests move it by hand."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self._now = now
+
+    def now(self) -> dt.datetime:
+        return self._now
+
+    def set(self, now: dt.datetime) -> None:
+        self._now = now
+
+    def advance(self, delta: dt.timedelta) -> None:
+        self._now += delta

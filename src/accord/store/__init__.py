@@ -1,0 +1,1 @@
+"""Storage adapters: the SQL store (SQLite and PostgreSQL) behind the `Store` port."""

@@ -1,0 +1,229 @@
+"""The SQL store: one schema for SQLite (embedded default) and PostgreSQL.
+
+Writes go through :meth:`SqlStore.writing`, one transaction that first takes
+the ledger's write lock — ``BEGIN IMMEDIATE`` on SQLite, a transaction-scoped
+advisory lock on PostgreSQL — so concurrent writers, threads or processes,
+never fork the chain. A write is acknowledged only after COMMIT returns under
+SQLite WAL ``synchronous=FULL`` or PostgreSQL ``synchronous_commit=on``.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from importlib import resources
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from accord.errors import StorageError
+from accord.ports import CHAIN_START, Head, Row
+
+HEAD_REVISION = "0001"
+_COLUMNS = "seq, case_id, type, canonical, leaf_hash, chain_hash"
+_SCAN_BATCH = 5000
+
+
+def _normalise_url(url: str) -> str:
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Autocommit at the driver; accord issues BEGIN itself (see _begin).
+    dbapi_connection.isolation_level = None
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA busy_timeout = 60000")
+    # page_size only takes effect on a new, empty database; 16 KiB pages store
+    # ~2 KB events with little slack (4 KiB pages would spill them to overflow).
+    cur.execute("PRAGMA page_size = 16384")
+    cur.execute("PRAGMA journal_mode = WAL")
+    cur.execute("PRAGMA synchronous = FULL")
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    mode = "IMMEDIATE" if conn.get_execution_options().get("accord_write") else "DEFERRED"
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _pg_settings(dbapi_connection: Any, _record: Any) -> None:
+    with dbapi_connection.cursor() as cur:
+        cur.execute("SET synchronous_commit = on")
+    dbapi_connection.commit()
+
+
+class SqlStore:
+    """The log in a SQL database; see the module docstring for the write rules."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            self.engine: Engine = sa.create_engine(_normalise_url(url), pool_pre_ping=False)
+        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as err:
+            raise StorageError(f"--db {url!r} is not a database URL accord can open "
+                               "(use sqlite:///FILE or postgresql://…): " + str(err)) from None
+        self.dialect = self.engine.dialect.name
+        if self.dialect == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
+        elif self.dialect == "postgresql":
+            event.listen(self.engine, "connect", _pg_settings)
+        else:
+            raise StorageError(f"--db {url!r}: accord stores its ledger in SQLite or PostgreSQL only")
+        self._thread_lock = threading.Lock()
+        self._migrate()
+
+    # -- schema -----------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        try:
+            with self.engine.connect() as conn:
+                current = self._revision(conn)
+                if current != HEAD_REVISION:
+                    self._upgrade(conn)
+                self._ensure_origin(conn)
+        except sa.exc.OperationalError as err:
+            raise StorageError(f"cannot open the ledger at {self.url}: {_reason(err)}") from None
+
+    @staticmethod
+    def _revision(conn: Connection) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        with conn.begin():
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def _upgrade(self, conn: Connection) -> None:
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(resources.files("accord.store") / "migrations"))
+        cfg.attributes["connection"] = conn
+        conn = conn.execution_options(accord_write=True)
+        if self.dialect == "postgresql":
+            with conn.begin():  # one migrator at a time
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727100)")
+                cfg.attributes["connection"] = conn
+                if self._revision_in_txn(conn) != HEAD_REVISION:
+                    command.upgrade(cfg, "head")
+        else:
+            command.upgrade(cfg, "head")
+            if conn.in_transaction():
+                conn.commit()
+
+    @staticmethod
+    def _revision_in_txn(conn: Connection) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        return MigrationContext.configure(conn).get_current_revision()
+
+    def _ensure_origin(self, conn: Connection) -> None:
+        # The origin line of checkpoints names this ledger; fixed once, at creation.
+        with conn.execution_options(accord_write=True).begin():
+            self._lock_pg(conn)
+            found = conn.execute(sa.text("SELECT value FROM accord_meta WHERE key = 'origin'")).scalar()
+            if found is None:
+                conn.execute(sa.text("INSERT INTO accord_meta (key, value) VALUES ('origin', :v)"),
+                             {"v": f"accord.ledger/{uuid.uuid4().hex}"})
+
+    def _lock_pg(self, conn: Connection) -> None:
+        if self.dialect == "postgresql":
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727101)")
+
+    # -- transactions -------------------------------------------------------------
+
+    @contextmanager
+    def reading(self) -> Iterator[_Txn]:
+        with self.engine.connect() as conn, conn.begin():
+            yield _Txn(conn)
+
+    @contextmanager
+    def writing(self) -> Iterator[_Txn]:
+        # The thread lock spares SQLite's busy handler the in-process contention;
+        # the database lock (BEGIN IMMEDIATE / advisory lock) orders processes.
+        with self._thread_lock, self.engine.connect() as conn:
+            conn = conn.execution_options(accord_write=True)
+            try:
+                with conn.begin():
+                    self._lock_pg(conn)
+                    yield _Txn(conn)
+            except sa.exc.IntegrityError as err:
+                raise StorageError(f"the ledger refused the write: {_reason(err)}") from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _reason(err: sa.exc.DBAPIError) -> str:
+    return str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+
+
+class _Txn:
+    """Reads and appends inside one transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def head(self) -> Head:
+        row = self.conn.execute(sa.text(
+            "SELECT seq, chain_hash FROM accord_log ORDER BY seq DESC LIMIT 1")).first()
+        return Head(0, CHAIN_START) if row is None else Head(int(row[0]), bytes(row[1]))
+
+    def case_rows(self, case_ids: Collection[str]) -> list[Row]:
+        ids = list(case_ids)
+        out: list[Row] = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            stmt = sa.text(f"SELECT {_COLUMNS} FROM accord_log WHERE case_id IN :ids"
+                           ).bindparams(sa.bindparam("ids", expanding=True))
+            out.extend(_row(r) for r in self.conn.execute(stmt, {"ids": chunk}))
+        out.sort(key=lambda r: r.seq)
+        return out
+
+    def kind_rows(self, types: Collection[str], after_seq: int = 0) -> list[Row]:
+        stmt = sa.text(f"SELECT {_COLUMNS} FROM accord_log WHERE type IN :types AND seq > :after "
+                       "ORDER BY seq").bindparams(sa.bindparam("types", expanding=True))
+        return [_row(r) for r in self.conn.execute(stmt, {"types": list(types), "after": after_seq})]
+
+    def scan(self, start: int = 1, stop: int | None = None) -> Iterator[Row]:
+        last = start - 1
+        end = stop if stop is not None else 2**62
+        while True:
+            rows = self.conn.execute(sa.text(
+                f"SELECT {_COLUMNS} FROM accord_log WHERE seq > :last AND seq < :end "
+                "ORDER BY seq LIMIT :n"), {"last": last, "end": end, "n": _SCAN_BATCH}).all()
+            if not rows:
+                return
+            for r in rows:
+                yield _row(r)
+            last = int(rows[-1][0])
+
+    def leaf_hashes(self, size: int) -> list[bytes]:
+        rows = self.conn.execute(sa.text(
+            "SELECT leaf_hash FROM accord_log WHERE seq <= :n ORDER BY seq"), {"n": size})
+        return [bytes(r[0]) for r in rows]
+
+    def meta(self, key: str) -> str | None:
+        value = self.conn.execute(sa.text("SELECT value FROM accord_meta WHERE key = :k"),
+                                  {"k": key}).scalar()
+        return None if value is None else str(value)
+
+    def append(self, rows: list[Row]) -> None:
+        if not rows:
+            return
+        self.conn.execute(
+            sa.text("INSERT INTO accord_log (seq, case_id, type, canonical, leaf_hash, chain_hash) "
+                    "VALUES (:seq, :case_id, :type, :canonical, :leaf_hash, :chain_hash)"),
+            [{"seq": r.seq, "case_id": r.case_id, "type": r.type, "canonical": r.canonical,
+              "leaf_hash": r.leaf_hash, "chain_hash": r.chain_hash} for r in rows],
+        )
+
+
+def _row(r: Any) -> Row:
+    return Row(int(r[0]), r[1], r[2], bytes(r[3]), bytes(r[4]), bytes(r[5]))
