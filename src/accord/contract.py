@@ -7,6 +7,7 @@ value stands) or raises :class:`InvalidFile` whose problems read
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -115,7 +116,7 @@ def _roster_problems(roster: Roster, raw: dict[str, Any], positions: _yaml.Posit
             if holder.until is not None and holder.until < holder.from_:
                 problems.append(_problem(path, positions.value(("roles", role, "held_by", i, "until")),
                                          f"roles.{role}: `until` is before `from`"))
-        for a, b in zip(spans, spans[1:], strict=False):
+        for a, b in itertools.pairwise(spans):
             if a.until is None or b.from_ <= a.until:
                 i = spec.held_by.index(b)
                 problems.append(_problem(

@@ -1,3 +1,345 @@
-"""accord CLI commands."""
+"""Ledger commands: contracts, rosters, recording, cases, export and integrity."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+import yaml
+
+from accord import integrity
+from accord.canonical import parse_json
+from accord.cli import cli
+from accord.cli._common import echo_json, json_option, ledger, now_option, parse_now
+from accord.errors import EventProblem, EventRefused, UsageError
+
+
+@cli.group()
+def contract() -> None:
+    """Apply, list and show accountability contracts.
+
+    Every applied version is kept with its hash; a case pins the version in
+    force when it opened. A contract with lint errors is refused.
+    """
+
+
+@contract.command("apply")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--by", "actor", default="system:accord", show_default=True,
+              help="Who applies it (recorded on contract.applied).")
+@json_option
+@click.pass_context
+def contract_apply(ctx: click.Context, files: tuple[str, ...], actor: str, as_json: bool) -> None:
+    """Apply contract FILES (lint errors refuse a file; nothing of it is stored).
+
+    \b
+    Example:
+      accord contract apply contracts/refund-replies.yaml
+    """
+    led = ledger(ctx)
+    results = []
+    for file in files:
+        applied, new = led.apply_contract(file, actor=actor)
+        results.append({"workflow": applied.workflow, "version": applied.version,
+                        "hash": applied.hash, "applied": new})
+        if not as_json:
+            what = "applied as" if new else "unchanged, still"
+            click.echo(f"{applied.workflow}: {what} version {applied.version} "
+                       f"(sha256 {applied.hash[:16]}…)")
+    if as_json:
+        echo_json({"contracts": results})
+
+
+@contract.command("list")
+@json_option
+@click.pass_context
+def contract_list(ctx: click.Context, as_json: bool) -> None:
+    """List every applied contract version."""
+    rows = [{"workflow": c.workflow, "version": c.version, "hash": c.hash, "applied_at": c.at,
+             "seq": c.seq} for c in ledger(ctx).service.contracts()]
+    if as_json:
+        echo_json({"contracts": rows})
+        return
+    if not rows:
+        click.echo("no contracts applied yet: run `accord contract apply FILE`")
+    for r in rows:
+        click.echo(f"{r['workflow']:<28} v{r['version']:<4} {r['applied_at']}  sha256 {r['hash'][:16]}…")
+
+
+@contract.command("show")
+@click.argument("workflow")
+@click.option("--version", "version", type=int, default=None, help="A version (default: latest).")
+@json_option
+@click.pass_context
+def contract_show(ctx: click.Context, workflow: str, version: int | None, as_json: bool) -> None:
+    """Print an applied contract (YAML, or JSON with --json)."""
+    applied = ledger(ctx).service.contract(workflow, version)
+    body = applied.contract.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if as_json:
+        echo_json({"workflow": workflow, "version": applied.version, "hash": applied.hash,
+                   "applied_at": applied.at, "contract": body})
+        return
+    click.echo(f"# {workflow} version {applied.version}, applied {applied.at}, sha256 {applied.hash}")
+    click.echo(yaml.safe_dump(body, sort_keys=False, allow_unicode=True), nl=False)
+
+
+@cli.group()
+def roster() -> None:
+    """Apply and show the roster: who holds which role, when."""
+
+
+@roster.command("apply")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--by", "actor", default="system:accord", show_default=True)
+@json_option
+@click.pass_context
+def roster_apply(ctx: click.Context, file: str, actor: str, as_json: bool) -> None:
+    """Apply a roster FILE; the latest applied roster is authoritative."""
+    applied, new = ledger(ctx).apply_roster(file, actor=actor)
+    if as_json:
+        echo_json({"version": applied.version, "hash": applied.hash, "applied": new})
+    else:
+        what = "applied as" if new else "unchanged, still"
+        click.echo(f"roster: {what} version {applied.version} (sha256 {applied.hash[:16]}…)")
+
+
+@roster.command("show")
+@now_option
+@json_option
+@click.pass_context
+def roster_show(ctx: click.Context, now: str | None, as_json: bool) -> None:
+    """Show each role and who holds it at --now (vacancies included)."""
+    when = parse_now(now)
+    applied = ledger(ctx).service.roster()
+    roles = []
+    if applied is not None:
+        for name, role in sorted(applied.roster.roles.items()):
+            roles.append({"role": name, "title": role.title,
+                          "holder": applied.roster.holder(name, when),
+                          "held_by": [h.model_dump(mode="json", by_alias=True) for h in role.held_by]})
+    if as_json:
+        echo_json({"version": applied.version if applied else None, "roles": roles})
+        return
+    if applied is None:
+        click.echo("no roster applied: every role is vacant (run `accord roster apply FILE`)")
+        return
+    for r in roles:
+        click.echo(f"{r['role']:<28} {r['holder'] or 'VACANT'}")
+
+
+def _read_lines(files: tuple[str, ...]) -> tuple[list[Any], list[str]]:
+    events: list[Any] = []
+    wheres: list[str] = []
+    problems: list[EventProblem] = []
+    for name in files:
+        stream: TextIO
+        if name == "-":
+            stream, label = sys.stdin, "<stdin>"
+        else:
+            try:
+                stream, label = Path(name).open(encoding="utf-8"), name  # noqa: SIM115
+            except OSError as err:
+                raise UsageError(f"{name}: cannot read: {err.strerror}") from None
+        with stream:
+            try:
+                for number, line in enumerate(stream, 1):
+                    if not line.strip():
+                        continue
+                    where = f"{label}:{number}"
+                    try:
+                        events.append(parse_json(line))
+                        wheres.append(where)
+                    except ValueError as err:
+                        problems.append(EventProblem(where, "", f"not a JSON object: {err}"))
+            except UnicodeDecodeError:
+                raise UsageError(f"{label}: not UTF-8 text") from None
+    if problems:
+        raise EventRefused(problems)
+    return events, wheres
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True)
+@json_option
+@click.pass_context
+def record(ctx: click.Context, files: tuple[str, ...], as_json: bool) -> None:
+    """Record events from JSON-lines FILES (or - for standard input) as one atomic batch.
+
+    Each line is one event (SPEC §5). A refused event lists every problem as
+    `file:line: field: message`, exits 2 and stores nothing of the batch.
+
+    \b
+    Example:
+      accord record events.jsonl
+      producer | accord record -
+    """
+    events, wheres = _read_lines(files)
+    result = ledger(ctx).service.record_many(events, wheres)
+    if as_json:
+        echo_json(result.as_json())
+    elif result.recorded:
+        click.echo(f"recorded {result.recorded} events (seq {result.first_seq}..{result.last_seq}, "
+                   "with the records accord adds)")
+    else:
+        click.echo("nothing to record")
+
+
+@cli.group()
+def case() -> None:
+    """Look at one case: its timeline and its evidence."""
+
+
+@case.command("show")
+@click.argument("case_id", metavar="CASE")
+@json_option
+@click.pass_context
+def case_show(ctx: click.Context, case_id: str, as_json: bool) -> None:
+    """Print CASE's timeline and which evidence fields are present or missing."""
+    view = ledger(ctx).service.case_view(case_id)
+    if as_json:
+        echo_json(view)
+        return
+    click.echo(f"case {view['case']}  workflow {view['workflow']}  "
+               f"contract v{view['contract_version']}")
+    for e in view["events"]:
+        click.echo(f"  {e['seq']:>7}  {e['at']}  {e['type']:<20} {e['actor']:<28} {_gist(e)}")
+    ev = view["evidence"]
+    present = ", ".join(f"{k} {v}" for k, v in ev["present"].items()) or "none"
+    click.echo(f"evidence present: {present}")
+    click.echo(f"evidence missing: {', '.join(ev['missing']) or 'none'}")
+
+
+def _gist(e: dict[str, Any]) -> str:
+    d = e["data"]
+    t = e["type"]
+    if t == "routing.decided":
+        extra = f", exception {d['exception']} due {d['due']}" if d.get("exception") else ""
+        return f"{d['review']} ({d.get('rule') or d.get('reviewer_role') or ''}){extra}"
+    if t == "review.recorded":
+        return f"{d['decision']} by {d['reviewer']}: {', '.join(d['attests'])}"
+    if t == "exception.decided":
+        return f"{d['decision']} by {d['decider']}"
+    if t == "action.taken":
+        return f"{d['action']} by {d['by']}"
+    if t == "policy.applied":
+        return f"{d['policy']} {d['version']}: {d['result']}"
+    text = d.get("content") or d.get("uri") or d.get("description") or d.get("exception") or ""
+    text = text if isinstance(text, str) else str(text)
+    return (text[:60] + "…") if len(text) > 60 else text
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "prov-json"]), default="jsonl",
+              show_default=True)
+@click.option("--case", "case_id", default=None, help="Only this case's records.")
+@click.pass_context
+def export(ctx: click.Context, fmt: str, case_id: str | None) -> None:
+    """Write the log (or one case) in seq order: one stored envelope a line.
+
+    \b
+    Example:
+      accord export --format jsonl > ledger.jsonl
+    """
+    import orjson
+
+    events = ledger(ctx).service.events(case_id)
+    if fmt == "jsonl":
+        out = sys.stdout.buffer
+        for e in events:
+            out.write(orjson.dumps(e.export()) + b"\n")
+        return
+    from accord.prov import prov_document
+
+    echo_json(prov_document(events))
+
+
+@cli.command()
+@click.option("--checkpoint", "checkpoint_file", type=click.Path(dir_okay=False), default=None,
+              help="A checkpoint taken earlier: prove the log still extends it.")
+@click.option("--pub", "pub_file", type=click.Path(dir_okay=False), default=None,
+              help="Public key (KEY.pub) you trust, to check the checkpoint's signature.")
+@json_option
+@click.pass_context
+def verify(ctx: click.Context, checkpoint_file: str | None, pub_file: str | None,
+           as_json: bool) -> None:
+    """Re-hash every record and check the chain and tree; exit 1 if tampered.
+
+    With --checkpoint, also prove the log extends that checkpoint (the only
+    defence against a rewrite that recomputes every hash, or a cut tail): keep
+    checkpoints somewhere the database's owner cannot write.
+
+    \b
+    Example:
+      accord verify --checkpoint cp-2026-11-26.txt --pub accord.key.pub
+    """
+    from accord.checkpoint import load_verifier
+
+    if pub_file and not checkpoint_file:
+        raise UsageError("--pub checks a checkpoint's signature: give --checkpoint FILE too")
+    text = None
+    if checkpoint_file:
+        try:
+            text = Path(checkpoint_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise UsageError(f"{checkpoint_file}: cannot read checkpoint: {err}") from None
+    verifier = load_verifier(pub_file) if pub_file else None
+    report = integrity.verify(ledger(ctx).service.store, text, verifier)
+    if as_json:
+        echo_json(report.as_json())
+    else:
+        if report.ok:
+            click.echo(f"ok: {report.size} records verify; root {report.as_json()['root']}")
+        else:
+            click.echo(f"TAMPERED: first bad seq {report.first_bad}: {report.problem}")
+        if report.checkpoint is not None:
+            cp = report.checkpoint
+            sig = {"not_checked": "signature not checked (no --pub given)",
+                   "valid": "signature valid", "invalid": "signature INVALID"}[cp["signature"]]
+            click.echo(f"checkpoint of size {cp['size']}: "
+                       f"{'consistent' if cp['consistent'] else 'NOT consistent'}; {sig}")
+    if not report.ok:
+        ctx.exit(1)
+
+
+@cli.command()
+@click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False),
+              help="Private key written by `accord keygen`.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
+              help="Write the checkpoint here (default: standard output).")
+@click.pass_context
+def checkpoint(ctx: click.Context, key_file: str, out_file: str | None) -> None:
+    """Sign a checkpoint of the log (C2SP tlog-checkpoint signed note).
+
+    Keep checkpoints away from the database (another host, a git repo, a ticket):
+    `accord verify --checkpoint` later proves nothing before it was rewritten.
+    """
+    from accord.checkpoint import load_signer
+
+    text = integrity.checkpoint(ledger(ctx).service.store, load_signer(key_file))
+    if out_file:
+        Path(out_file).write_text(text, encoding="utf-8")
+        click.echo(f"checkpoint written to {out_file}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command()
+@click.argument("seq", type=int)
+@click.option("--size", type=int, default=None, help="Tree size (default: the whole log).")
+@json_option
+@click.pass_context
+def proof(ctx: click.Context, seq: int, size: int | None, as_json: bool) -> None:
+    """Print an inclusion proof that record SEQ is in the tree of --size records."""
+    result = integrity.proof(ledger(ctx).service.store, seq, size)
+    if as_json:
+        echo_json(result)
+        return
+    click.echo(f"seq {result['seq']} (leaf index {result['index']}) in tree size {result['size']}")
+    click.echo(f"leaf hash {result['leaf_hash']}")
+    click.echo(f"root      {result['root']}")
+    for i, h in enumerate(result["proof"]):
+        click.echo(f"proof[{i}] {h}")
+
+

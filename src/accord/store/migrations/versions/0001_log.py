@@ -18,7 +18,7 @@ depends_on = None
 INDEXED_TYPES = (
     "case.opened", "contract.applied", "roster.applied", "exception.raised",
     "exception.decided", "exception.escalated", "incident.opened", "learning.opened",
-    "learning.closed", "action.taken",
+    "learning.closed", "action.taken", "routing.decided", "outcome.reported",
 )
 
 
@@ -61,5 +61,6 @@ def upgrade() -> None:
                       FOR EACH STATEMENT EXECUTE FUNCTION accord_log_append_only()""")
     else:
         for verb in ("UPDATE", "DELETE"):
+            message = f"accord_log is append-only: {verb} refused (a correction is a new event)"
             op.execute(f"""CREATE TRIGGER accord_log_no_{verb.lower()} BEFORE {verb} ON accord_log
-                BEGIN SELECT RAISE(ABORT, 'accord_log is append-only: {verb} refused (a correction is a new event)'); END""")
+                BEGIN SELECT RAISE(ABORT, '{message}'); END""")

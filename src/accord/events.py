@@ -1,0 +1,232 @@
+"""Events as clients send them (SPEC §5): shape checks before any ledger rule.
+
+``parse_event`` turns one raw JSON object into an :class:`Event` or a list of
+:class:`~accord.errors.EventProblem`; the ledger rules that need the case's
+history (``case.opened`` first, review after output …) live in the service.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from accord.errors import EventProblem
+
+MAX_SAFE = 2**53
+
+CLIENT_TYPES = (
+    "case.opened", "input.received", "source.used", "output.generated", "human.edited",
+    "review.recorded", "policy.applied", "exception.decided", "override.recorded",
+    "action.taken", "outcome.reported",
+)
+ACCORD_TYPES = (
+    "routing.decided", "exception.raised", "exception.escalated", "contract.applied",
+    "roster.applied", "incident.opened", "learning.opened", "learning.closed",
+)
+LEDGER_KEYS = ("seq", "workflow", "contract_version", "recorded_at", "leaf_hash")
+ENVELOPE_KEYS = ("case", "type", "at", "actor", "data", "note")
+SYSTEM_ACTOR = "system:accord"
+
+
+def parse_time(text: str) -> dt.datetime:
+    """An RFC 3339 timestamp with an offset, as an aware UTC datetime; ValueError otherwise."""
+    if not isinstance(text, str) or len(text) < 20 or text[10] not in "Tt":
+        raise ValueError(f"{text!r} is not an RFC 3339 time like 2026-11-26T10:02:11Z")
+    try:
+        value = dt.datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not an RFC 3339 time like 2026-11-26T10:02:11Z") from None
+    if value.tzinfo is None:
+        raise ValueError(f"{text!r} has no offset: add Z or +HH:MM")
+    return value.astimezone(dt.UTC)
+
+
+def format_time(value: dt.datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SS[.ffffff]Z`` in UTC, the fraction dropped when zero."""
+    value = value.astimezone(dt.UTC)
+    base = value.strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{base}.{value.microsecond:06d}Z" if value.microsecond else base + "Z"
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+Text = str
+
+
+class CaseOpened(_Data):
+    workflow: str = Field(min_length=1)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class InputReceived(_Data):
+    content: str | dict[str, Any]
+
+
+class SourceUsed(_Data):
+    uri: str = Field(min_length=1)
+    version: str | None = None
+    excerpt: str | None = None
+
+
+class OutputGenerated(_Data):
+    content: str
+    model: str = Field(min_length=1)
+    prompt_version: str = Field(min_length=1)
+    playbook_version: str | None = None
+    confidence: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
+
+
+class HumanEdited(_Data):
+    content: str
+
+
+class ReviewRecorded(_Data):
+    reviewer: str = Field(min_length=1)
+    attests: list[str] = Field(min_length=1)
+    decision: Literal["approved", "rejected", "changes_requested"]
+    note: str | None = None
+
+
+class PolicyApplied(_Data):
+    policy: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    result: Literal["pass", "fail", "not_applicable"]
+
+
+class ExceptionDecided(_Data):
+    decider: str = Field(min_length=1)
+    decision: Literal["approved", "rejected", "modified"]
+    note: str | None = None
+    exception: str | None = None
+    """Which raised exception (by route name); the latest undecided one when omitted."""
+
+
+class OverrideRecorded(_Data):
+    by: str = Field(min_length=1)
+    what: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+
+
+class ActionTaken(_Data):
+    action: str = Field(min_length=1)
+    by: str = Field(min_length=1)
+    content: str | None = None
+
+
+class OutcomeReported(_Data):
+    kind: Literal["complaint", "harm", "correction", "praise"]
+    description: str
+
+
+DATA_MODELS: dict[str, type[_Data]] = {
+    "case.opened": CaseOpened,
+    "input.received": InputReceived,
+    "source.used": SourceUsed,
+    "output.generated": OutputGenerated,
+    "human.edited": HumanEdited,
+    "review.recorded": ReviewRecorded,
+    "policy.applied": PolicyApplied,
+    "exception.decided": ExceptionDecided,
+    "override.recorded": OverrideRecorded,
+    "action.taken": ActionTaken,
+    "outcome.reported": OutcomeReported,
+}
+_PEOPLE_FIELDS = {"review.recorded": "reviewer", "exception.decided": "decider",
+                  "override.recorded": "by"}
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A client event that passed the shape checks; ``data`` is plain JSON (nulls dropped)."""
+
+    case: str
+    type: str
+    at: dt.datetime
+    actor: str
+    data: dict[str, Any]
+    note: str | None = None
+
+
+def _number_problems(value: Any, path: str) -> list[str]:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return []
+    if isinstance(value, int):
+        return [] if -MAX_SAFE <= value <= MAX_SAFE else [f"{path}: {value} is beyond ±2^53"]
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return [f"{path}: NaN and infinities are not JSON numbers"]
+        return [] if -MAX_SAFE <= value <= MAX_SAFE else [f"{path}: {value} is beyond ±2^53"]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _number_problems(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _number_problems(v, f"{path}[{i}]")]
+    return [f"{path}: {type(value).__name__} is not a JSON value"]
+
+
+def parse_event(raw: Any, where: str) -> Event | list[EventProblem]:
+    """Check one raw event's envelope and data; returns the Event or its problems."""
+    if not isinstance(raw, dict):
+        return [EventProblem(where, "", "an event is a JSON object with case, type, at, actor, data")]
+    problems: list[EventProblem] = []
+
+    def bad(field: str, message: str) -> None:
+        problems.append(EventProblem(where, field, message))
+
+    for key in raw:
+        if key in LEDGER_KEYS:
+            bad(key, "is written by the ledger; a client must not send it")
+        elif key not in ENVELOPE_KEYS:
+            bad(key, f"unknown key; an event has {', '.join(ENVELOPE_KEYS)}")
+    kind = raw.get("type")
+    case = raw.get("case")
+    actor = raw.get("actor")
+    if not isinstance(case, str) or not case:
+        bad("case", "required: the case id as a non-empty string")
+    if not isinstance(kind, str):
+        bad("type", "required: one of " + ", ".join(CLIENT_TYPES))
+    elif kind in ACCORD_TYPES:
+        bad("type", f"{kind!r} is written by accord itself; a client cannot record it")
+    elif kind not in DATA_MODELS:
+        bad("type", f"unknown type {kind!r}: use one of " + ", ".join(CLIENT_TYPES))
+    if not isinstance(actor, str) or not actor:
+        bad("actor", "required: who or what did this (a person id, or system:<name>)")
+    note = raw.get("note")
+    if note is not None and not isinstance(note, str):
+        bad("note", "must be a string")
+    at: dt.datetime | None = None
+    try:
+        at = parse_time(raw.get("at"))  # type: ignore[arg-type]
+    except ValueError as err:
+        bad("at", "required: " + str(err) if raw.get("at") is None else str(err))
+    data = raw.get("data", {})
+    if not isinstance(data, dict):
+        bad("data", "must be a JSON object")
+        data = {}
+    for message in _number_problems(data, "data"):
+        field, _, text = message.partition(": ")
+        bad(field, text)
+    model = DATA_MODELS.get(kind) if isinstance(kind, str) else None
+    clean: dict[str, Any] = {}
+    if model is not None:
+        try:
+            clean = model.model_validate(data).model_dump(exclude_none=True)
+        except ValidationError as err:
+            for e in err.errors():
+                loc = ".".join(str(p) for p in e["loc"])
+                msg = "unknown key for " + str(kind) if e["type"] == "extra_forbidden" else (
+                    "required" if e["type"] == "missing" else e["msg"])
+                bad(f"data.{loc}" if loc else "data", msg)
+        person_field = _PEOPLE_FIELDS.get(str(kind))
+        if person_field and str(data.get(person_field, "")).startswith("system:"):
+            bad(f"data.{person_field}", "must be a person; a system cannot review, decide or override")
+    if problems:
+        return problems
+    assert at is not None and isinstance(case, str) and isinstance(kind, str)
+    assert isinstance(actor, str)
+    return Event(case, kind, at, actor, clean, note)

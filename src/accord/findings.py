@@ -1,0 +1,172 @@
+"""Run-time failure-mode detectors (SPEC §6), one small registered function each.
+
+A detector reads a :class:`FindingContext` — every case's events, the contracts
+they pinned, the roster, the log-level records and ``now`` — and yields
+:class:`Finding`s. Adding a rule touches one place: a new ``@detector``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from accord.evidence import approval, exception_decisions, judge
+from accord.model import Contract
+from accord.record import StoredEvent
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One run-time finding, as `accord findings --json` prints it."""
+
+    workflow: str | None
+    case: str | None
+    seq: int | None
+    rule: str
+    message: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"rule": self.rule, "workflow": self.workflow, "case": self.case, "seq": self.seq,
+                "message": self.message}
+
+
+@dataclass
+class FindingContext:
+    """What detectors read; built once per `accord findings` run."""
+
+    now: dt.datetime
+    cases: dict[str, list[StoredEvent]]
+    contract_of: Callable[[str, int], Contract]
+    holder: Callable[[str | None, dt.datetime], str | None]
+    log_events: list[StoredEvent] = field(default_factory=list)
+    """Records not about one case's evidence: incidents and learning actions."""
+
+    def contract(self, events: list[StoredEvent]) -> Contract:
+        first = events[0]
+        assert first.workflow is not None and first.contract_version is not None
+        return self.contract_of(first.workflow, first.contract_version)
+
+
+Detector = Callable[[FindingContext], Iterable[Finding]]
+DETECTORS: dict[str, tuple[str, Detector]] = {}
+
+
+def detector(rule: str) -> Callable[[Detector], Detector]:
+    """Register a detector under its rule id; its docstring's first line is its doc."""
+    def register(func: Detector) -> Detector:
+        if rule in DETECTORS:
+            raise ValueError(f"detector {rule!r} registered twice")
+        DETECTORS[rule] = ((func.__doc__ or "").strip().splitlines()[0], func)
+        return func
+    return register
+
+
+def detect(ctx: FindingContext, workflow: str | None = None) -> list[Finding]:
+    """Every finding of every detector, sorted by workflow, case, seq, rule."""
+    found = [f for _, func in DETECTORS.values() for f in func(ctx)]
+    if workflow is not None:
+        found = [f for f in found if f.workflow == workflow]
+    return sorted(found, key=lambda f: (f.workflow or "", f.case or "", f.seq or 0, f.rule))
+
+
+def _closed_cases(ctx: FindingContext) -> Iterator[tuple[str, list[StoredEvent], Contract]]:
+    for case, events in ctx.cases.items():
+        if events and events[0].type == "case.opened":
+            yield case, events, ctx.contract(events)
+
+
+@detector("unapproved-action")
+def unapproved_action(ctx: FindingContext) -> Iterator[Finding]:
+    """An action.taken while the route's approval did not hold."""
+    for case, events, contract in _closed_cases(ctx):
+        for i, e in enumerate(events):
+            if e.type != "action.taken":
+                continue
+            appr = approval(contract, events[: i + 1])
+            if not appr.holds:
+                yield Finding(e.workflow, case, e.seq, "unapproved-action",
+                              f"{e.data['action']} by {e.data['by']} without " +
+                              "; ".join(appr.lacking()))
+
+
+@detector("evidence-gap")
+def evidence_gap(ctx: FindingContext) -> Iterator[Finding]:
+    """A case with a final action that misses a required evidence field."""
+    for case, events, contract in _closed_cases(ctx):
+        report = judge(contract, events)
+        if report.action is not None and report.missing:
+            yield Finding(report.action.workflow, case, report.action.seq, "evidence-gap",
+                          "missing required evidence: " + ", ".join(report.missing))
+
+
+@detector("reviewer-not-in-role")
+def reviewer_not_in_role(ctx: FindingContext) -> Iterator[Finding]:
+    """A reviewer or decider who did not hold the role at that time."""
+    for case, events, _contract in _closed_cases(ctx):
+        route: StoredEvent | None = None
+        escalated: set[str] = set()
+        raised: dict[str, StoredEvent] = {}
+        for e in events:
+            if e.type == "routing.decided":
+                route = e
+            elif e.type == "exception.raised":
+                raised[e.data["exception"]] = e
+            elif e.type == "exception.escalated":
+                escalated.add(e.data["exception"])
+            elif e.type == "review.recorded":
+                role = route.data.get("reviewer_role") if route else None
+                person = e.data["reviewer"]
+                if role is None or ctx.holder(role, e.when) != person:
+                    yield Finding(e.workflow, case, e.seq, "reviewer-not-in-role",
+                                  _not_in_role(person, [role] if role else [], e.at))
+            elif e.type == "exception.decided":
+                name = e.data.get("exception")
+                exc = raised.get(name or "")
+                roles = [exc.data.get("owner")] if exc else []
+                if exc and name in escalated and exc.data.get("escalate_to"):
+                    roles.append(exc.data["escalate_to"])
+                person = e.data["decider"]
+                if not any(r and ctx.holder(r, e.when) == person for r in roles):
+                    yield Finding(e.workflow, case, e.seq, "reviewer-not-in-role",
+                                  _not_in_role(person, [r for r in roles if r], e.at))
+
+
+def _not_in_role(person: str, roles: list[str], at: str) -> str:
+    if not roles:
+        return f"{person} acted with no role routed to them at {at}"
+    return f"{person} did not hold {' or '.join(roles)} at {at}"
+
+
+@detector("owner-vacancy")
+def owner_vacancy(ctx: FindingContext) -> Iterator[Finding]:
+    """The outcome owner role had no holder when the case opened."""
+    for case, events, contract in _closed_cases(ctx):
+        role = contract.outcome_owner if isinstance(contract.outcome_owner, str) else None
+        opened = events[0]
+        if ctx.holder(role, opened.when) is None:
+            yield Finding(opened.workflow, case, opened.seq, "owner-vacancy",
+                          f"outcome owner {role or '(none named)'} had no holder at {opened.at}")
+
+
+@detector("exception-overdue")
+def exception_overdue(ctx: FindingContext) -> Iterator[Finding]:
+    """An exception with no on-time decision, once its due time has passed or a late decision exists."""
+    for case, events, _contract in _closed_cases(ctx):
+        decisions = {name: [e for e in events if e.type == "exception.decided"
+                            and e.data.get("exception") == name]
+                     for name in exception_decisions(events)}
+        for e in events:
+            if e.type != "exception.raised":
+                continue
+            name = e.data["exception"]
+            due = dt.datetime.fromisoformat(e.data["due"])
+            made = decisions.get(name, [])
+            on_time = any(d.when <= due for d in made)
+            late = [d for d in made if d.when > due]
+            if not on_time and (ctx.now > due or late):
+                what = f"decided late at {late[0].at}" if late else "still undecided"
+                yield Finding(e.workflow, case, e.seq, "exception-overdue",
+                              f"exception {name} owned by {e.data.get('owner')} was due "
+                              f"{e.data['due']}: {what}")

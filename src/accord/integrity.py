@@ -1,0 +1,173 @@
+"""Verifying the log (SPEC §8): re-hash every record, walk the chain, prove checkpoints.
+
+``verify`` recomputes each leaf hash from the stored canonical bytes, checks the
+stored leaf and chain hashes and the columns the database indexes, and rebuilds
+the Merkle tree; with a checkpoint it proves the current log extends it — the
+only defence against a rewrite that recomputes every hash, or a cut tail.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from accord import merkle
+from accord.checkpoint import parse_checkpoint, sign_checkpoint, verify_checkpoint
+from accord.errors import CheckpointError, NotFound, UsageError
+from accord.ports import CHAIN_START, Store
+
+_sha256 = hashlib.sha256
+
+
+@dataclass
+class VerifyReport:
+    ok: bool
+    size: int
+    root: bytes
+    first_bad: int | None = None
+    problem: str | None = None
+    checkpoint: dict[str, Any] | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"ok": self.ok, "size": self.size,
+                               "root": base64.b64encode(self.root).decode(),
+                               "first_bad": self.first_bad, "problem": self.problem}
+        if self.checkpoint is not None:
+            out["checkpoint"] = self.checkpoint
+        return out
+
+
+def origin(store: Store) -> str:
+    with store.reading() as r:
+        value = r.meta("origin")
+    if value is None:
+        raise NotFound("this database has no accord origin; is it an accord ledger?")
+    return value
+
+
+def verify(store: Store, checkpoint_text: str | None = None, verifier: Any = None) -> VerifyReport:
+    """Check every record; returns a report naming the lowest bad seq, if any.
+
+    Raises CheckpointError for a checkpoint that cannot be parsed.
+    """
+    checkpoint = parse_checkpoint(checkpoint_text) if checkpoint_text is not None else None
+    leaves: list[bytes] = []
+    first_bad: int | None = None
+    problem: str | None = None
+    chain = CHAIN_START
+    expected = 1
+    with store.reading() as r:
+        ledger_origin = r.meta("origin")
+        for row in r.scan():
+            seq = row.seq
+            if seq != expected:
+                first_bad, problem = expected, (
+                    f"seq {expected} is missing: the next stored record is seq {seq}")
+                break
+            leaf = _sha256(b"\x00" + row.canonical).digest()
+            if leaf != row.leaf_hash:
+                first_bad, problem = seq, (
+                    f"seq {seq}: stored leaf hash {row.leaf_hash.hex()[:16]}… does not match "
+                    f"its bytes ({leaf.hex()[:16]}…): the record or its hash was altered")
+                break
+            chain = _sha256(chain + leaf).digest()
+            if chain != row.chain_hash:
+                first_bad, problem = seq, (
+                    f"seq {seq}: chain hash does not follow from seq {seq - 1}: "
+                    "a record was altered, inserted or removed here")
+                break
+            column_problem = _columns_problem(row.canonical, seq, row.case_id, row.type)
+            if column_problem:
+                first_bad, problem = seq, f"seq {seq}: {column_problem}"
+                break
+            leaves.append(leaf)
+            expected += 1
+    report = VerifyReport(first_bad is None, len(leaves), merkle.root(leaves), first_bad, problem)
+    if checkpoint is not None:
+        _check_against(report, leaves, checkpoint, checkpoint_text or "", ledger_origin, verifier)
+    return report
+
+
+def _columns_problem(canonical: bytes, seq: int, case_id: str | None, kind: str) -> str | None:
+    """The indexed columns must say what the hashed bytes say."""
+    try:
+        env = orjson.loads(canonical)
+    except orjson.JSONDecodeError:
+        return "stored bytes are not JSON"
+    if env.get("seq") != seq:
+        return f"record says seq {env.get('seq')} but is stored at seq {seq}: out of place"
+    if env.get("case") != case_id:
+        return f"case column {case_id!r} differs from the record's case {env.get('case')!r}"
+    if env.get("type") != kind:
+        return f"type column {kind!r} differs from the record's type {env.get('type')!r}"
+    return None
+
+
+def _check_against(report: VerifyReport, leaves: list[bytes], checkpoint: Any, text: str,
+                   ledger_origin: str | None, verifier: Any) -> None:
+    signature = "not_checked"
+    if verifier is not None:
+        signature = "valid" if verify_checkpoint(text, verifier) else "invalid"
+    result: dict[str, Any] = {"size": checkpoint.size, "consistent": False, "signature": signature}
+    report.checkpoint = result
+    if signature == "invalid":
+        _fail(report, None, "the checkpoint's signature does not verify with the given public key")
+    if checkpoint.origin != ledger_origin:
+        _fail(report, None, f"the checkpoint is for {checkpoint.origin!r}, not this ledger "
+              f"({ledger_origin!r})")
+        return
+    if not report.ok and report.first_bad is not None and report.first_bad <= checkpoint.size:
+        return  # already failed inside the checkpointed prefix
+    size = len(leaves)
+    if checkpoint.size > size:
+        _fail(report, size + 1, f"the log has {size} records but the checkpoint covers "
+              f"{checkpoint.size}: records after seq {size} were removed")
+        return
+    proof = merkle.consistency_proof(leaves, checkpoint.size, size)
+    try:
+        merkle.verify_consistency(checkpoint.size, size, checkpoint.root, report.root, proof)
+    except merkle.ProofError as err:
+        _fail(report, None, f"the log does not extend the checkpoint of size {checkpoint.size} "
+              f"({err}): records up to seq {checkpoint.size} were rewritten")
+        return
+    result["consistent"] = True
+
+
+def _fail(report: VerifyReport, first_bad: int | None, problem: str) -> None:
+    if report.ok:
+        report.ok = False
+        report.first_bad = first_bad
+        report.problem = problem
+
+
+def checkpoint(store: Store, signer: Any) -> str:
+    """A signed checkpoint of the log as it stands (C2SP tlog-checkpoint)."""
+    with store.reading() as r:
+        ledger_origin = r.meta("origin")
+        leaves = r.leaf_hashes(r.head().size)
+    if ledger_origin is None:
+        raise NotFound("this database has no accord origin; is it an accord ledger?")
+    return sign_checkpoint(ledger_origin, len(leaves), merkle.root(leaves), signer)
+
+
+def proof(store: Store, seq: int, size: int | None = None) -> dict[str, Any]:
+    """An inclusion proof of ``seq`` in the tree of ``size`` (default: the whole log)."""
+    with store.reading() as r:
+        head = r.head().size
+        n = head if size is None else size
+        if not 1 <= n <= head:
+            raise UsageError(f"--size {n} is outside the log (1..{head})")
+        if not 1 <= seq <= n:
+            raise UsageError(f"seq {seq} is outside a tree of size {n} (1..{n})")
+        leaves = r.leaf_hashes(n)
+    path = merkle.inclusion_proof(leaves, seq - 1, n)
+    b64 = base64.b64encode
+    return {"seq": seq, "index": seq - 1, "size": n, "leaf_hash": b64(leaves[seq - 1]).decode(),
+            "root": b64(merkle.root(leaves)).decode(), "proof": [b64(h).decode() for h in path]}
+
+
+__all__ = ["CheckpointError", "VerifyReport", "checkpoint", "origin", "proof", "verify"]

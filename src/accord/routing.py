@@ -1,0 +1,132 @@
+"""Route decisions (SPEC §6): review, sampling, skip thresholds and exceptions.
+
+A :class:`Router` is built once per contract version (its CEL rules compiled
+once) and decides from the case attributes plus ``confidence``; the decision is
+the ``data`` of the ``routing.decided`` event the service appends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from accord.cel import EvaluationError, Rule, compile_rule
+from accord.events import format_time
+from accord.model import Contract
+from accord.vocab import duration_seconds
+
+
+def sample_value(workflow: str, case: str) -> float:
+    """The case's deterministic sampling value in [0, 1): auditable by anyone."""
+    digest = hashlib.sha256(f"{workflow}:{case}".encode()).hexdigest()
+    return int(digest[:8], 16) / 2**32
+
+
+@dataclass(frozen=True)
+class Route:
+    """A routing decision as the SDK returns it from ``Case.output``."""
+
+    review: str
+    rule: str | None
+    rule_owner: str | None
+    reviewer_role: str | None
+    attests: list[str]
+    exception: str | None
+    exception_owner: str | None
+    due: str | None
+    contract_version: int
+    inputs: dict[str, Any]
+    errors: list[str]
+    seq: int | None = None
+
+    @property
+    def review_required(self) -> bool:
+        """True when a person must review: routed ``required`` or ``sampled_in``."""
+        return self.review in ("required", "sampled_in")
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any], seq: int | None = None) -> Route:
+        return cls(
+            review=data["review"], rule=data.get("rule"), rule_owner=data.get("rule_owner"),
+            reviewer_role=data.get("reviewer_role"), attests=list(data.get("attests") or []),
+            exception=data.get("exception"), exception_owner=data.get("exception_owner"),
+            due=data.get("due"), contract_version=data["contract_version"],
+            inputs=dict(data.get("inputs") or {}), errors=list(data.get("errors") or []), seq=seq,
+        )
+
+
+class Router:
+    """Decides routes for one contract version; rules compiled once."""
+
+    def __init__(self, contract: Contract, version: int) -> None:
+        self.contract = contract
+        self.version = version
+        attrs = dict(contract.attributes)
+        review = contract.review
+        self.skip_rule: Rule | None = (
+            compile_rule(review.skip_when, attrs)
+            if review.mode == "risk_based" and review.skip_when else None
+        )
+        self.exception_rules = [
+            (route, compile_rule(route.when, attrs))
+            for route in contract.exceptions if route.when and route.name
+        ]
+        self.attribute_names = list(attrs)
+
+    def decide(self, case: str, attributes: Mapping[str, Any], confidence: float | None,
+               at: dt.datetime, raised: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The ``routing.decided`` data; ``raised`` maps already-raised exceptions to due times."""
+        c = self.contract
+        review = c.review
+        inputs: dict[str, Any] = {name: attributes.get(name) for name in self.attribute_names}
+        inputs["confidence"] = confidence
+        env = {k: v for k, v in inputs.items() if v is not None}
+        errors: list[str] = []
+        decision: dict[str, Any] = {}
+        if review.mode == "always":
+            decision.update(review="required", rule=None, rule_owner=c.learning_owner("routing_rule"))
+        elif review.mode == "sampled":
+            rate = review.sample_rate or 0.0
+            value = sample_value(c.workflow, case)
+            decision.update(review="sampled_in" if value < rate else "sampled_out",
+                            rule=f"sample_rate {rate:g}", sample_value=value,
+                            rule_owner=_role(review.sampling_owner))
+        elif review.mode == "risk_based":
+            skip = False
+            if self.skip_rule is not None:
+                try:
+                    skip = self.skip_rule.evaluate(env)
+                except EvaluationError as err:
+                    errors.append(f"skip_when: {err}; reviewing instead of skipping")
+            decision.update(review="skipped" if skip else "required", rule=review.skip_when,
+                            rule_owner=_role(review.threshold_owner))
+        else:
+            decision.update(review="not_required", rule=None, rule_owner=_role(review.threshold_owner))
+        decision["reviewer_role"] = _role(review.reviewer) if review.mode != "none" else None
+        decision["attests"] = list(review.attests or []) if review.mode != "none" else []
+        matched = None
+        for route, rule in self.exception_rules:
+            try:
+                hit = rule.evaluate(env)
+            except EvaluationError as err:
+                errors.append(f"exception {route.name} when: {err}; escalating instead")
+                hit = True
+            if hit:
+                matched = route
+                break
+        if matched is not None and matched.name is not None:
+            earlier = (raised or {}).get(matched.name)
+            due = earlier or format_time(
+                at + dt.timedelta(seconds=duration_seconds(matched.decide_within or "0s")))
+            decision.update(exception=matched.name, exception_owner=_role(matched.owner), due=due)
+        else:
+            decision.update(exception=None, exception_owner=None, due=None)
+        decision.update(contract_version=self.version, inputs=inputs, errors=errors)
+        return decision
+
+
+def _role(value: str | list[str] | None) -> str | None:
+    return value if isinstance(value, str) else None

@@ -1,0 +1,85 @@
+"""Concurrent writers never fork the chain; an acknowledged event survives kill -9."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+import accord.sdk
+from accord import integrity
+from accord.sdk import Ledger
+from tests.conftest import refund_contract
+from tests.test_ledger import opened
+
+WRITER = r"""
+import sys
+import accord.sdk
+url, prefix, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ledger = accord.sdk.open(url)
+for i in range(n):
+    case = f"{prefix}-{i}"
+    ledger.record_many([{"case": case, "type": "case.opened", "at": "2026-03-02T09:00:00Z",
+        "actor": "system:app", "data": {"workflow": "refund-replies",
+        "attributes": {"amount": 40, "tier": "standard", "risk": 0.1}}}])
+    print("ack", case, flush=True)
+"""
+
+
+def writer(url: str, prefix: str, n: int) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    return subprocess.Popen([sys.executable, "-c", WRITER, url, prefix, str(n)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def test_concurrent_threads_never_fork_the_chain(ledger: Ledger) -> None:
+    ledger.apply_contract(refund_contract())
+    errors: list[BaseException] = []
+
+    def work(t: int) -> None:
+        try:
+            for i in range(15):
+                ledger.record_many([opened(f"T{t}-{i}")])
+        except BaseException as err:  # pragma: no cover - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    report = integrity.verify(ledger.service.store)
+    assert report.ok and report.size == 1 + 4 * 15
+
+
+def test_concurrent_processes_never_fork_the_chain(ledger: Ledger, db_url: str) -> None:
+    ledger.apply_contract(refund_contract())
+    procs = [writer(db_url, f"P{p}", 20) for p in range(3)]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1][-400:] for o in outputs]
+    report = integrity.verify(ledger.service.store)
+    assert report.ok and report.size == 1 + 3 * 20
+
+
+def test_every_acknowledged_event_survives_kill_9(ledger: Ledger, db_url: str) -> None:
+    ledger.apply_contract(refund_contract())
+    proc = writer(db_url, "K", 100_000)
+    acked: list[str] = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        acked.append(line.split()[1])
+        if len(acked) == 40:
+            break
+    assert len(acked) == 40, proc.stderr.read() if proc.stderr else ""
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    acked.extend(line.split()[1] for line in proc.stdout if line.startswith("ack"))
+    with accord.sdk.open(db_url) as after:
+        report = integrity.verify(after.service.store)
+        assert report.ok, report.problem
+        stored = {e.case for e in after.service.kind_events(["case.opened"])}
+    assert set(acked) <= stored
+    assert len(stored) >= len(acked)

@@ -1,0 +1,202 @@
+"""The storage suite: the ledger's rules and persistence, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+import accord.sdk
+from accord.errors import ContractRefused, EventRefused, StorageError
+from accord.sdk import Ledger
+from tests.conftest import event, refund_contract, roster
+
+AT = "2026-03-02T09:00:00Z"
+
+
+def opened(case: str = "R-1", amount: float = 40, tier: str = "standard", risk: float = 0.1,
+           at: str = AT) -> dict[str, object]:
+    return event(case, "case.opened", at, {"workflow": "refund-replies",
+                                           "attributes": {"amount": amount, "tier": tier, "risk": risk}})
+
+
+def output(case: str = "R-1", at: str = "2026-03-02T09:01:00Z", **data: object) -> dict[str, object]:
+    body = {"content": "We will refund 40 EUR.", "model": "m-1", "prompt_version": "refund-v7",
+            "confidence": 0.9, **data}
+    return event(case, "output.generated", at, body, actor="system:drafter")
+
+
+def count(ledger: Ledger) -> int:
+    with ledger.service.store.reading() as r:
+        return r.head().size
+
+
+def test_contract_versions_are_kept_with_their_hash(ledger: Ledger) -> None:
+    first, new1 = ledger.apply_contract(refund_contract())
+    again, new2 = ledger.apply_contract(refund_contract())
+    second, new3 = ledger.apply_contract(refund_contract(title="Refund replies v2"))
+    assert (first.version, new1) == (1, True)
+    assert (again.version, new2) == (1, False), "re-applying an identical contract is a no-op"
+    assert (second.version, new3) == (2, True)
+    assert first.hash != second.hash and len(first.hash) == 64
+    assert [c.version for c in ledger.service.contracts()] == [1, 2]
+    assert ledger.service.contract("refund-replies", 1).contract.title == "Refund request replies"
+
+
+def test_contract_with_lint_errors_is_refused_and_not_stored(ledger: Ledger) -> None:
+    with pytest.raises(ContractRefused) as err:
+        ledger.apply_contract(refund_contract(outcome_owner="the model"))
+    assert "tool-as-owner" in str(err.value)
+    assert count(ledger) == 0
+
+
+def test_case_pins_the_contract_version_in_force_when_it_opened(ledger: Ledger) -> None:
+    ledger.apply_contract(refund_contract())
+    ledger.record_many([opened("R-1")])
+    ledger.apply_contract(refund_contract(title="v2"))
+    ledger.record_many([opened("R-2"), output("R-1"), output("R-2")])
+    assert ledger.service.case_events("R-1")[-1].contract_version == 1
+    assert ledger.service.case_events("R-2")[-1].contract_version == 2
+
+
+def test_batch_with_one_bad_event_stores_nothing_and_lists_every_error(ledger: Ledger) -> None:
+    ledger.apply_contract(refund_contract())
+    batch = [opened("R-1"), output("R-1"),
+             event("R-1", "review.recorded", AT, {"reviewer": "system:bot", "attests": ["correct"],
+                                                  "decision": "approved"}),
+             event("R-1", "action.taken", AT, {"action": "email.sent", "by": "system:mailer",
+                                               "colour": "red"})]
+    before = count(ledger)
+    with pytest.raises(EventRefused) as err:
+        ledger.record_many(batch)
+    lines = err.value.lines()
+    assert any("event 3" in line and "data.reviewer" in line for line in lines)
+    assert any("event 4" in line and "data.colour" in line for line in lines)
+    assert count(ledger) == before
+
+
+@pytest.mark.parametrize(("bad", "field"), [
+    ({"seq": 5}, "seq"),
+    ({"workflow": "x"}, "workflow"),
+    ({"leaf_hash": "00"}, "leaf_hash"),
+    ({"type": "routing.decided"}, "type"),
+    ({"type": "no.such"}, "type"),
+    ({"actor": None}, "actor"),
+    ({"at": "2026-03-02 09:00"}, "at"),
+    ({"at": "2026-03-02T09:00:00"}, "at"),
+    ({"data": {"content": "x", "model": "m", "prompt_version": "p", "confidence": True}},
+     "data.confidence"),
+    ({"data": {"content": "x", "model": "m", "prompt_version": "p", "confidence": 2 ** 60}},
+     "data.confidence"),
+    ({"data": {"content": "x", "model": "m", "prompt_version": "p", "extra": 1}}, "data.extra"),
+])
+def test_client_events_are_validated_field_by_field(ledger: Ledger, bad: dict[str, object],
+                                                    field: str) -> None:
+    ledger.apply_contract(refund_contract())
+    ledger.record_many([opened()])
+    raw = {**output(), **bad}
+    if raw.get("actor") is None:
+        raw.pop("actor")
+    with pytest.raises(EventRefused) as err:
+        ledger.record_many([raw])
+    assert f" {field}:" in str(err.value)
+
+
+def test_ledger_rules_refuse_events_out_of_order(ledger: Ledger) -> None:
+    ledger.apply_contract(refund_contract())
+    cases = [
+        ([output("R-9")], "has not been opened"),
+        ([opened("R-1"), opened("R-1")], "already open"),
+        ([event("R-2", "case.opened", AT, {"workflow": "nope", "attributes": {}})],
+         "no contract is applied"),
+        ([opened("R-3"), event("R-3", "review.recorded", AT, {
+            "reviewer": "ann@example.com", "attests": ["correct"], "decision": "approved"})],
+         "before any output"),
+        ([opened("R-4"), output("R-4"), event("R-4", "review.recorded", AT, {
+            "reviewer": "ann@example.com", "attests": ["timely"], "decision": "approved"})],
+         "not in the quality bar"),
+        ([opened("R-5"), output("R-5"), event("R-5", "exception.decided", AT, {
+            "decider": "eve@example.com", "decision": "approved"})], "no exception was raised"),
+    ]
+    for batch, message in cases:
+        with pytest.raises(EventRefused, match=message):
+            ledger.record_many(batch)
+    assert count(ledger) == 1  # only the contract
+
+
+def test_attributes_are_typed_by_the_contract(ledger: Ledger) -> None:
+    ledger.apply_contract(refund_contract())
+    bad = event("R-1", "case.opened", AT, {"workflow": "refund-replies",
+                                          "attributes": {"amount": "40", "tier": "gold",
+                                                         "risk": True, "vip": 1}})
+    with pytest.raises(EventRefused) as err:
+        ledger.record_many([bad])
+    text = str(err.value)
+    assert "data.attributes.amount: must be a number" in text
+    assert "data.attributes.risk: must be a number" in text
+    assert "data.attributes.vip: not declared" in text
+    missing = event("R-1", "case.opened", AT, {"workflow": "refund-replies", "attributes": {}})
+    with pytest.raises(EventRefused, match=r"data\.attributes\.amount: required"):
+        ledger.record_many([missing])
+
+
+def test_output_is_followed_by_its_routing_decision(ledger: Ledger) -> None:
+    ledger.apply_contract(refund_contract())
+    result = ledger.record_many([opened("R-1", amount=40, risk=0.1), output("R-1")])
+    events = ledger.service.case_events("R-1")
+    assert [e.type for e in events] == ["case.opened", "output.generated", "routing.decided"]
+    route = events[-1]
+    assert route.at == events[1].at and route.actor == "system:accord"
+    assert route.data["review"] == "skipped"
+    assert route.data["rule"] == "risk < 0.2 && amount < 50"
+    assert route.data["rule_owner"] == "risk-manager"
+    assert route.data["inputs"] == {"amount": 40, "tier": "standard", "risk": 0.1, "confidence": 0.9}
+    assert result.routes["R-1"].review_required is False
+    assert result.as_json() == {"recorded": 2, "first_seq": 2, "last_seq": 4}
+
+
+def test_human_edit_stores_the_diff_against_the_previous_text(ledger: Ledger) -> None:
+    ledger.apply_contract(refund_contract())
+    ledger.record_many([opened(), output(content="Refund: 40 EUR.\n"),
+                        event("R-1", "human.edited", AT, {"content": "Refund: 45 EUR.\n"},
+                              actor="ann@example.com")])
+    edit = ledger.service.case_events("R-1")[-1]
+    assert "-Refund: 40 EUR." in edit.data["diff"] and "+Refund: 45 EUR." in edit.data["diff"]
+
+
+def test_log_is_append_only_in_the_database_itself(ledger: Ledger) -> None:
+    ledger.apply_contract(refund_contract())
+    engine = ledger.service.store.engine  # type: ignore[attr-defined]
+    for statement in ("UPDATE accord_log SET type = 'x'", "DELETE FROM accord_log"):
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(sa.text(statement))
+    if engine.dialect.name == "postgresql":
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(sa.text("TRUNCATE accord_log"))
+    assert count(ledger) == 1
+
+
+def test_ledger_persists_across_reopen(db_url: str) -> None:
+    with accord.sdk.open(db_url) as first:
+        first.apply_contract(refund_contract())
+        first.record_many([opened()])
+        origin = first.service.store.engine  # type: ignore[attr-defined]
+        assert origin is not None
+    with accord.sdk.open(db_url) as again:
+        assert [e.type for e in again.service.case_events("R-1")] == ["case.opened"]
+        assert again.service.contract("refund-replies").version == 1
+
+
+def test_roster_resolves_holders_and_latest_is_authoritative(ledger: Ledger) -> None:
+    import datetime as dt
+
+    ledger.apply_roster(roster(**{"support-ops-lead": "dana@example.com"}))
+    applied, new = ledger.apply_roster(roster(**{"support-ops-lead": "omar@example.com"}))
+    assert new and applied.version == 2
+    when = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+    assert ledger.service.holder("support-ops-lead", when) == "omar@example.com"
+    assert ledger.service.holder("risk-manager", when) is None
+
+
+def test_unreachable_database_is_a_clear_error() -> None:
+    with pytest.raises(StorageError, match="cannot open the ledger"):
+        accord.sdk.open("postgresql://nobody@127.0.0.1:1/none")
