@@ -11,9 +11,17 @@ from accord.errors import (
     InvalidFile,
     NotFound,
 )
+from accord.routing import Route
+from accord.sdk import Case, Ledger, open
+
+__version__ = "0.1.0"
 
 __all__ = [
     "AccordError",
+    "Case",
+    "Ledger",
+    "Route",
+    "open",
     "ActionRefused",
     "ContractRefused",
     "EventRefused",

@@ -127,6 +127,7 @@ class LedgerService:
         self._routers: dict[tuple[str, int], Router] = {}
         self._rosters: list[AppliedRoster] = []
         self._seen_seq = 0
+        self._route_outputs = True  # only bench/route.py turns this off, to price routing
 
     # -- contracts and rosters ------------------------------------------------------
 
@@ -361,7 +362,7 @@ class LedgerService:
                 return
         stored = self._stamp_client(event, state.workflow, state.version, data, batch)
         state.events.append(stored)
-        if event.type == "output.generated":
+        if event.type == "output.generated" and self._route_outputs:
             self._route(state, stored, batch)
 
     def _open_case(self, event: Event, refuse: Callable[[str, str], None]) -> tuple[str, int] | None:

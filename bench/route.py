@@ -1,0 +1,71 @@
+"""Routing benchmark: decisions/s, and ingest with routing on against routing off.
+
+Targets (issue 4): >= 20,000 decisions/s; ingest with routing >= 0.8x without.
+
+    python bench/route.py [--decisions 100000] [--events 50000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _corpus  # noqa: E402
+
+import accord.sdk  # noqa: E402
+from accord.contract import load_file  # noqa: E402
+from accord.model import Contract  # noqa: E402
+from accord.routing import Router  # noqa: E402
+
+
+def decisions_per_second(n: int) -> float:
+    contract = load_file(_corpus.CONTRACT).model
+    assert isinstance(contract, Contract)
+    router = Router(contract, 1)
+    rng = random.Random(3)
+    cases = [(f"R-{i}", {"amount": rng.uniform(1, 1000), "tier": rng.choice(["standard", "enterprise"]),
+                         "risk": rng.random()}, rng.choice([None, rng.random()])) for i in range(n)]
+    at = dt.datetime(2026, 10, 5, tzinfo=dt.UTC)
+    t = time.perf_counter()
+    for case, attributes, confidence in cases:
+        router.decide(case, attributes, confidence, at)
+    return n / (time.perf_counter() - t)
+
+
+def ingest(folder: str, name: str, events: list[dict[str, object]], routing: bool) -> float:
+    ledger = accord.sdk.open(f"sqlite:///{folder}/{name}.db")
+    ledger.apply_roster(_corpus.ROSTER)
+    ledger.apply_contract(_corpus.CONTRACT)
+    ledger.service._route_outputs = routing  # benchmark-only switch: measures routing's cost
+    t = time.perf_counter()
+    for batch in _corpus.batches(events, 1000):
+        ledger.record_many(batch)
+    rate = len(events) / (time.perf_counter() - t)
+    ledger.close()
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--decisions", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=50_000)
+    args = parser.parse_args()
+    print(f"routing: {decisions_per_second(args.decisions):,.0f} decisions/s (target >= 20,000)")
+    events = _corpus.events(args.events)
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
+        off = ingest(tmp, "off", events, routing=False)
+        on = ingest(tmp, "on", events, routing=True)
+    print(f"ingest (batches of 1,000): routing on {on:,.0f} events/s, off {off:,.0f} events/s, "
+          f"ratio {on / off:.2f} (target >= 0.80)")
+
+
+if __name__ == "__main__":
+    main()
