@@ -215,7 +215,9 @@ def parse_event(raw: Any, where: str) -> Event | list[EventProblem]:
     clean: dict[str, Any] = {}
     if model is not None:
         try:
-            clean = model.model_validate(data).model_dump(exclude_none=True)
+            model.model_validate(data)
+            # strict validation coerces nothing, so the checked input is what we store
+            clean = {k: v for k, v in data.items() if v is not None}
         except ValidationError as err:
             for e in err.errors():
                 loc = ".".join(str(p) for p in e["loc"])

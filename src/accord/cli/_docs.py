@@ -1,0 +1,46 @@
+"""Render the CLI reference (docs/cli.md) from the commands themselves.
+
+    python -m accord.cli._docs > docs/cli.md
+
+tests/test_docs.py fails when docs/cli.md differs from what this prints, so the
+reference cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import click
+
+from accord.cli import cli
+
+HEADER = """# accord command reference
+
+Generated from the commands' own help by `python -m accord.cli._docs > docs/cli.md`;
+a test fails when this file and the code disagree.
+
+Global option: `--db URL` (or `ACCORD_DB`), default `sqlite:///accord.db`.
+Exit status: 0 success, 1 a check that failed, 2 bad input or usage.
+"""
+
+
+def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
+    found = [(path, command)]
+    if isinstance(command, click.Group):
+        for name in sorted(command.commands):
+            found.extend(_walk(command.commands[name], [*path, name]))
+    return found
+
+
+def render() -> str:
+    """The whole reference as Markdown."""
+    parts = [HEADER]
+    for path, command in _walk(cli, ["accord"]):
+        if len(path) == 1:
+            continue
+        ctx = click.Context(command, info_name=" ".join(path), terminal_width=100,
+                            max_content_width=100)
+        parts.append(f"\n## `{' '.join(path)}`\n\n```text\n{command.get_help(ctx)}\n```\n")
+    return "".join(parts)
+
+
+if __name__ == "__main__":
+    print(render(), end="")
