@@ -170,3 +170,57 @@ def exception_overdue(ctx: FindingContext) -> Iterator[Finding]:
                 yield Finding(e.workflow, case, e.seq, "exception-overdue",
                               f"exception {name} owned by {e.data.get('owner')} was due "
                               f"{e.data['due']}: {what}")
+
+
+@detector("learning-overdue")
+def learning_overdue(ctx: FindingContext) -> Iterator[Finding]:
+    """A learning action past its due date and still open."""
+    closed = {e.data["id"] for e in ctx.log_events if e.type == "learning.closed"}
+    for e in ctx.log_events:
+        if e.type == "learning.opened" and e.data["id"] not in closed \
+                and ctx.now > dt.datetime.fromisoformat(e.data["due"]):
+            d = e.data
+            yield Finding(e.workflow, e.case, e.seq, "learning-overdue",
+                          f"{d['id']} of {d['incident']} ({d['cause']}): {d['role']} "
+                          f"({d['person'] or 'vacant'}) was to change the {d['artefact']} by "
+                          f"{d['due']}; still open")
+
+
+@detector("recurrence")
+def recurrence(ctx: FindingContext) -> Iterator[Finding]:
+    """An incident whose cause returns on a case opened after that cause's learning action closed."""
+    opened = {e.data["id"]: e for e in ctx.log_events if e.type == "learning.opened"}
+    fixes = [(opened[e.data["id"]], e) for e in ctx.log_events
+             if e.type == "learning.closed" and e.data["id"] in opened]
+    for inc in ctx.log_events:
+        case_events = ctx.cases.get(inc.case or "") if inc.type == "incident.opened" else None
+        if not case_events:
+            continue
+        case_opened = case_events[0]
+        for cause in inc.data["causes"]:
+            # a case that ran before the fix is no evidence against it
+            earlier = [(la, done) for la, done in fixes if la.workflow == inc.workflow
+                       and la.data["cause"] == cause and done.when < case_opened.when]
+            if earlier:
+                la, done = max(earlier, key=lambda pair: pair[1].seq)
+                yield Finding(inc.workflow, inc.case, inc.seq, "recurrence",
+                              f"{inc.data['incident']} names {cause} again: case {inc.case} opened at "
+                              f"{case_opened.at}, after {la.data['id']} (the {la.data['artefact']}) "
+                              f"was closed at {done.at} with change {done.data['change']}")
+
+
+@detector("tool-blame")
+def tool_blame(ctx: FindingContext) -> Iterator[Finding]:
+    """An incident with no --faulty event whose summary blames the tool."""
+    import re
+
+    for e in ctx.log_events:
+        if e.type != "incident.opened" or e.data["faulty"]:
+            continue
+        blamed = re.search(r"\b(ai|model|llm|gpt|bot|chatbot|hallucinat\w*)\b", e.data["summary"],
+                           re.IGNORECASE)
+        if blamed:
+            yield Finding(e.workflow, e.case, e.seq, "tool-blame",
+                          f"{e.data['incident']} blames the tool ({blamed.group(0)!r}) and names no "
+                          "--faulty event, so no artefact and owner can be named for its origin: "
+                          "point at the faulty records instead")

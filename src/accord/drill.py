@@ -1,0 +1,104 @@
+"""`accord drill` (SPEC §7): could every closed case pass the ten-minute test?
+
+Each closed case (one with an ``action.taken``) is reviewed by the same
+:func:`accord.incident.answers` as a real incident, as if it had failed on every
+quality dimension of its contract with the origin at its last output. Only the
+indexed ``action.taken`` records and the chosen cases' own events are read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from accord.errors import UsageError
+from accord.evidence import last_of, upto_last_action
+from accord.incident import QUESTIONS, answers, roster_holder
+from accord.model import Contract
+from accord.record import StoredEvent
+from accord.service import LedgerService
+
+EXAMPLES = 5
+"""Example cases kept per failing question."""
+_CHUNK = 2000
+"""Cases whose events are read in one query (bounds memory on large ledgers)."""
+
+
+def sample_key(seed: int, workflow: str, case: str) -> str:
+    """The ordering key of ``--sample``: ``sha256(f"{seed}:{workflow}:{case}")`` in hex."""
+    return hashlib.sha256(f"{seed}:{workflow}:{case}".encode()).hexdigest()
+
+
+def _closed_cases(service: LedgerService, workflows: Sequence[str]) -> dict[str, list[str]]:
+    """Each workflow's cases with an action.taken, in the order of their first action."""
+    wanted = set(workflows)
+    closed: dict[str, dict[str, None]] = {wf: {} for wf in workflows}
+    for e in service.kind_events(["action.taken"]):
+        if e.workflow in wanted and e.case is not None:
+            closed[e.workflow].setdefault(e.case, None)
+    return {wf: list(cases) for wf, cases in closed.items()}
+
+
+def _sampled(cases: list[str], seed: int, workflow: str, size: int) -> list[str]:
+    return sorted(cases, key=lambda case: sample_key(seed, workflow, case))[:size]
+
+
+def _chunks(cases: list[str]) -> Iterator[list[str]]:
+    for i in range(0, len(cases), _CHUNK):
+        yield cases[i:i + _CHUNK]
+
+
+def drill(service: LedgerService, *, workflow: str | None = None, sample: int | None = None,
+          seed: int = 0, now: dt.datetime) -> dict[str, Any]:
+    """Run the seven questions over closed cases; returns SPEC §9's `drill --json` object.
+
+    Per workflow: ``cases`` drilled, ``ready`` (would pass), ``readiness`` (share
+    ready, 4 places; None without cases), ``failing`` (cases failing each of the
+    seven questions) and ``examples`` (up to five such cases per question).
+    ``sample`` keeps, per workflow, the N cases with the smallest
+    :func:`sample_key`. Raises NotFound for a workflow with no applied contract
+    and UsageError for a negative sample.
+    """
+    if sample is not None and sample < 0:
+        raise UsageError(f"--sample: {sample} is negative; give a number of cases, 0 or more")
+    if workflow is not None:
+        service.contract(workflow)  # NotFound names the applied workflows
+        workflows = [workflow]
+    else:
+        workflows = sorted({c.workflow for c in service.contracts()})
+    closed = _closed_cases(service, workflows)
+    if sample is not None:
+        closed = {wf: _sampled(cases, seed, wf, sample) for wf, cases in closed.items()}
+    holder = roster_holder(service)
+    contracts: dict[tuple[str, int], Contract] = {}
+    report = []
+    for wf in workflows:
+        failing = {key: 0 for key in QUESTIONS}
+        examples: dict[str, list[str]] = {key: [] for key in QUESTIONS}
+        ready = 0
+        for chunk in _chunks(closed[wf]):
+            for case, events in service.cases_events(chunk).items():
+                version = events[0].contract_version or 0
+                contract = contracts.get((wf, version))
+                if contract is None:
+                    contract = contracts[(wf, version)] = service.contract(wf, version).contract
+                review = answers(contract, events, failed=contract.dimensions,
+                                 faulty=_last_output(events), should_have_escalated=False,
+                                 holder=holder, now=now)
+                ready += review.passed
+                for key in review.failing:
+                    failing[key] += 1
+                    if len(examples[key]) < EXAMPLES:
+                        examples[key].append(case)
+        count = len(closed[wf])
+        report.append({"workflow": wf, "cases": count, "ready": ready,
+                       "readiness": round(ready / count, 4) if count else None,
+                       "failing": failing, "examples": examples})
+    return {"workflows": report}
+
+
+def _last_output(events: Sequence[StoredEvent]) -> list[int]:
+    output = last_of(upto_last_action(events), "output.generated")
+    return [output.seq] if output is not None else []

@@ -1,0 +1,690 @@
+"""The ten-minute incident review (SPEC §7): seven questions, causes, owners, learning actions.
+
+:func:`answers` is the one implementation of the seven questions — a pure
+function of a case's pinned contract and its events — and
+:func:`open_incident`, :func:`review_incident` and :func:`accord.drill.drill`
+all call it. The service functions read only the case's events, its pinned
+contract, the roster and the incident and learning records (all indexed), so a
+review costs the same in a log of a hundred events or a hundred million.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from accord.errors import NotFound, UsageError
+from accord.events import format_time
+from accord.evidence import REVIEWED_ROUTES, EvidenceReport, approval, judge, last_of, upto_last_action
+from accord.model import Contract
+from accord.ports import Writer
+from accord.record import StoredEvent
+from accord.service import Batch, LedgerService
+from accord.vocab import WHOLE_ACTION
+
+Holder = Callable[[str | None, dt.datetime], str | None]
+"""Who held a role at an instant (None: a vacancy)."""
+
+QUESTIONS = ("owner", "purpose", "human_check", "evidence", "why_passed", "cause", "who_changes")
+LOG_TYPES = ("incident.opened", "learning.opened", "learning.closed")
+DEFAULT_DUE_IN = dt.timedelta(days=14)
+
+ORIGIN_CAUSE: dict[str, str] = {
+    "source.used": "bad_source", "input.received": "bad_source", "case.opened": "bad_source",
+    "output.generated": "bad_prompt", "policy.applied": "bad_policy",
+    "human.edited": "bad_judgment", "review.recorded": "bad_judgment",
+    "exception.decided": "bad_judgment", "override.recorded": "bad_judgment",
+    "action.taken": "bad_judgment", "routing.decided": "bad_routing_rule",
+    "exception.raised": "bad_exception_threshold", "exception.escalated": "bad_exception_threshold",
+}
+ARTEFACT_OF: dict[str, str] = {
+    "bad_prompt": "prompt", "bad_source": "data_source", "bad_policy": "policy",
+    "bad_judgment": "training_material", "bad_routing_rule": "routing_rule",
+    "bad_exception_threshold": "exception_threshold",
+}
+_INCIDENT_ID = re.compile(r"INC-([0-9]+)")
+_LEARNING_ID = re.compile(r"LA-([0-9]+)")
+
+
+@dataclass(frozen=True)
+class Charge:
+    """One cause laid at the owner of one artefact, with the evidence that says why."""
+
+    cause: str
+    artefact: str
+    role: str | None
+    why: str
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Who changes which artefact after an incident: one per distinct (cause, role)."""
+
+    cause: str
+    artefact: str
+    role: str | None
+    person: str | None
+    learning_action: str | None = None
+    due: str | None = None
+
+    def as_owner(self) -> dict[str, Any]:
+        """The `who_changes.owners` entry of the review JSON."""
+        return {"cause": self.cause, "role": self.role, "person": self.person,
+                "learning_action": self.learning_action}
+
+
+@dataclass
+class Review:
+    """The seven answers for one case, its causes and who changes what."""
+
+    questions: dict[str, dict[str, Any]]
+    causes: list[str]
+    assignments: list[Assignment] = field(default_factory=list)
+
+    @property
+    def failing(self) -> list[str]:
+        """The keys of the questions that could not be answered, in question order."""
+        return [key for key in QUESTIONS if not self.questions[key]["answered"]]
+
+    @property
+    def passed(self) -> bool:
+        """The ten-minute test: every one of the seven questions is answered."""
+        return not self.failing
+
+
+def _seqs(seqs: Iterable[int]) -> str:
+    listed = list(seqs)
+    return ("seq " if len(listed) == 1 else "seqs ") + ", ".join(map(str, listed))
+
+
+def _words(items: Iterable[str]) -> str:
+    listed = list(items)
+    return ", ".join(listed[:-1]) + " and " + listed[-1] if len(listed) > 1 else "".join(listed)
+
+
+def describe(e: StoredEvent) -> str:
+    """One line a newcomer understands, saying what an event records."""
+    d = e.data
+    if e.type == "case.opened":
+        attrs = ", ".join(f"{k}={v}" for k, v in d.get("attributes", {}).items())
+        return f"case opened ({attrs})" if attrs else "case opened"
+    if e.type in ("input.received", "human.edited"):
+        text = str(d.get("content", ""))
+        short = text if len(text) <= 70 else text[:67] + "..."
+        return (f"input received: {short!r}" if e.type == "input.received"
+                else f"{e.actor} edited the text to {short!r}")
+    if e.type == "source.used":
+        return f"source used: {d['uri']}" + (f" (version {d['version']})" if d.get("version") else "")
+    if e.type == "output.generated":
+        extra = f", playbook {d['playbook_version']}" if d.get("playbook_version") else ""
+        conf = f", confidence {d['confidence']}" if d.get("confidence") is not None else ""
+        return f"output generated by model {d['model']} with prompt {d['prompt_version']}{extra}{conf}"
+    if e.type == "routing.decided":
+        return "routed: " + _route_words(d)
+    if e.type == "review.recorded":
+        verb = {"approved": "approved", "rejected": "rejected",
+                "changes_requested": "requested changes to"}[d["decision"]]
+        return f"{d['reviewer']} {verb} {_words(d['attests'])}"
+    if e.type == "policy.applied":
+        return f"policy {d['policy']} (version {d['version']}) said {d['result']}"
+    if e.type == "exception.raised":
+        return f"exception {d['exception']} raised: {d.get('owner')} to decide by {d['due']}"
+    if e.type == "exception.decided":
+        return f"{d['decider']} {d['decision']} exception {d.get('exception')}"
+    if e.type == "exception.escalated":
+        return f"exception {d['exception']} escalated to {d.get('escalate_to')} (undecided at {d['due']})"
+    if e.type == "override.recorded":
+        return f"{d['by']} overrode {d['what']}: {d['reason']}"
+    if e.type == "action.taken":
+        return f"action {d['action']} by {d['by']}"
+    if e.type == "outcome.reported":
+        return f"outcome reported ({d['kind']}): {d['description']}"
+    if e.type == "incident.opened":
+        return f"incident {d['incident']} opened by {e.actor}: {d['summary']}"
+    if e.type == "learning.opened":
+        return (f"learning action {d['id']} opened: {d.get('role')} ({d.get('person') or 'vacant'}) "
+                f"changes the {_artefact(d['artefact'])} by {d['due']}")
+    if e.type == "learning.closed":
+        return f"learning action {d['id']} closed by {e.actor} with change {d['change']}"
+    return e.type
+
+
+def _route_words(d: dict[str, Any]) -> str:
+    review, owner = d["review"], d.get("rule_owner") or "nobody"
+    scope = _words(d.get("attests") or []) or "nothing"
+    if review == "required":
+        why = f" (skip rule `{d['rule']}` did not hold; owned by {owner})" if d.get("rule") else ""
+        return f"review required: a {d.get('reviewer_role')} must approve {scope}{why}"
+    if review == "sampled_in":
+        return (f"sampled in ({d.get('rule')}, owned by {owner}): a {d.get('reviewer_role')} "
+                f"must approve {scope}")
+    if review == "sampled_out":
+        return (f"sampled out ({d.get('rule')}, sample value {d.get('sample_value', 0):.4f}, owned by "
+                f"{owner}): nobody reviews {scope}")
+    if review == "skipped":
+        inputs = ", ".join(f"{k}={v}" for k, v in (d.get("inputs") or {}).items())
+        return f"review skipped because `{d.get('rule')}` held for {inputs} (a rule owned by {owner})"
+    return f"no review: the contract requires none (a decision owned by {owner})"
+
+
+def _artefact(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _answer(answered: bool, text: str, **extra: Any) -> dict[str, Any]:
+    return {"answered": answered, "answer": text, **extra}
+
+
+# -- the seven questions ------------------------------------------------------------------
+
+
+def answers(contract: Contract, events: Sequence[StoredEvent], *, failed: Sequence[str],
+            faulty: Sequence[int], should_have_escalated: bool, holder: Holder, now: dt.datetime,
+            assigned: Sequence[Assignment] | None = None) -> Review:
+    """Answer the seven questions for one case (SPEC §7); the one implementation of them.
+
+    ``events`` are the case's records in seq order (incident and learning records
+    are ignored); ``failed`` the failed quality dimensions; ``faulty`` the seqs
+    where the defect was introduced (unknown seqs are ignored: callers validate).
+    Owners are resolved with ``holder`` at ``now`` unless ``assigned`` gives the
+    stored ones. Returns the :class:`Review`; raises nothing.
+    """
+    evidence = [e for e in events if e.type not in LOG_TYPES]
+    judged = upto_last_action(evidence)
+    action = judged[-1] if judged and judged[-1].type == "action.taken" else None
+    route = last_of(judged, "routing.decided")
+    by_seq = {e.seq: e for e in evidence}
+    origin = [c for seq in sorted(set(faulty)) if seq in by_seq for c in _origin(by_seq[seq], contract)]
+    passage = [_passage(dim, contract, judged, action, route) for dim in dict.fromkeys(failed)]
+    if should_have_escalated and not any(e.type == "exception.raised" for e in judged):
+        passage.append(Charge("bad_exception_threshold", "exception_threshold",
+                              contract.learning_owner("exception_threshold"),
+                              "it should have escalated, but no exception route matched the case"))
+    charges = origin + passage
+    causes = list(dict.fromkeys(c.cause for c in charges))
+    if assigned is None:
+        pairs = dict.fromkeys((c.cause, c.role) for c in charges)
+        artefact: dict[tuple[str, str | None], str] = {}
+        for c in charges:
+            artefact.setdefault((c.cause, c.role), c.artefact)
+        assigned = [Assignment(cause, artefact[(cause, role)], role, holder(role, now) if role else None)
+                    for cause, role in pairs]
+    report = judge(contract, evidence)
+    why = _why_passed(action, route, passage)
+    questions = {
+        "owner": _owner(contract, evidence[0], holder),
+        "purpose": _purpose(contract, evidence[0].contract_version),
+        "human_check": _human_check(route, action),
+        "evidence": _evidence(contract, judged, action, report),
+        "why_passed": why,
+        "cause": _cause(origin, passage, causes, bool(faulty), why),
+        "who_changes": _who_changes(list(assigned), now),
+    }
+    return Review(questions, causes, list(assigned))
+
+
+def _owner(contract: Contract, opened: StoredEvent, holder: Holder) -> dict[str, Any]:
+    role = contract.outcome_owner if isinstance(contract.outcome_owner, str) else None
+    if role is None:
+        return _answer(False, "Nobody: the contract names no single outcome owner, so no person "
+                       "answered for this case.", role=None, person=None)
+    person = holder(role, opened.when)
+    if person is None:
+        return _answer(False, f"Nobody: the outcome owner role {role} was vacant when the case opened "
+                       f"at {opened.at} (the roster names no holder then).", role=role, person=None)
+    return _answer(True, f"{person} owned the outcome, as holder of the role {role} when the case "
+                   f"opened at {opened.at}.", role=role, person=person)
+
+
+def _purpose(contract: Contract, version: int | None) -> dict[str, Any]:
+    bar = contract.quality_bar or {}
+    blank = [dim for dim, meaning in bar.items() if not (meaning or "").strip()]
+    purpose = contract.purpose.strip()
+    if not purpose or not bar or blank:
+        lacks = ("no purpose" if not purpose else "no quality bar" if not bar
+                 else f"no meaning for {_words(blank)} in its quality bar")
+        return _answer(False, f"Unknown: contract version {version} of {contract.workflow}, which the case "
+                       f"pinned, has {lacks}.")
+    good = "; ".join(f"{dim} — {(meaning or '').strip().rstrip('.')}" for dim, meaning in bar.items())
+    return _answer(True, f"{purpose} Good meant (contract version {version}): {good}.")
+
+
+def _human_check(route: StoredEvent | None, action: StoredEvent | None) -> dict[str, Any]:
+    if route is None:
+        before = f" before the action at seq {action.seq}" if action else ""
+        return _answer(False, f"Unknown: no routing.decided was recorded{before}, because no "
+                       "output.generated was; nobody was told what to check.")
+    d = route.data
+    text = f"At seq {route.seq} accord routed the output: {_route_words(d)}."
+    if d.get("exception"):
+        text += (f" Exception {d['exception']} was raised: {d.get('exception_owner')} had to decide "
+                 f"by {d['due']}.")
+    if d.get("errors"):
+        text += " Rule errors: " + "; ".join(d["errors"]) + "."
+    return _answer(True, text)
+
+
+_MISSING: dict[str, str] = {
+    "input": "no input.received was recorded", "sources": "no source.used was recorded",
+    "output": "no output.generated was recorded",
+    "prompt_version": "no output.generated (which carries the prompt_version) was recorded",
+    "confidence": "no output.generated carried a confidence",
+    "final_action": "no action.taken was recorded",
+    "override": "neither an override.recorded nor an action.taken was recorded",
+}
+
+
+def _missing_why(name: str, contract: Contract, judged: Sequence[StoredEvent],
+                 action: StoredEvent | None, report: EvidenceReport) -> str:
+    if name == "policy":
+        applied = {e.data["policy"] for e in judged if e.type == "policy.applied"}
+        lacking = [p.id for p in contract.policies if p.id not in applied]
+        return f"no policy.applied for {_words(lacking)}"
+    if name == "approval":
+        return "lacking " + ("; ".join(report.approval.lacking()) or "an approval that holds")
+    if name == "edits":
+        if action is None:
+            return "no action.taken was recorded, so the text that went out is unknown"
+        return (f"the action at seq {action.seq} sent text that matches no recorded output or "
+                "human.edited (an unrecorded edit)")
+    return _MISSING.get(name, f"nothing recorded satisfies {name}")
+
+
+def _evidence(contract: Contract, judged: Sequence[StoredEvent], action: StoredEvent | None,
+              report: EvidenceReport) -> dict[str, Any]:
+    shown = [f"{name} ({_seqs(seqs)})" if seqs else f"{name} (none declared)"
+             for name, seqs in report.present.items()]
+    listed = "; ".join(shown) or "nothing"
+    if not report.missing:
+        return _answer(True, f"Every required evidence field was recorded: {listed}.",
+                       present=report.present, missing=[])
+    gaps = "; ".join(f"{name}: {_missing_why(name, contract, judged, action, report)}"
+                     for name in report.missing)
+    return _answer(False, f"Required evidence is missing — {gaps}. Present: {listed}.",
+                   present=report.present, missing=report.missing)
+
+
+def _why_passed(action: StoredEvent | None, route: StoredEvent | None,
+                passage: Sequence[Charge]) -> dict[str, Any]:
+    if action is None:
+        return _answer(False, "Unknown: no action.taken was recorded, so nothing is known to have "
+                       "gone out and there is no passage to explain.")
+    if route is None:
+        return _answer(False, f"Unknown: the action at seq {action.seq} has no routing.decided before "
+                       "it (no output.generated was recorded), so no route decided who checks it.")
+    return _answer(True, f"The output went out by the action at seq {action.seq} ({describe(action)}). "
+                   "How each failed dimension got through: " + "; ".join(c.why for c in passage) + ".")
+
+
+def _cause(origin: Sequence[Charge], passage: Sequence[Charge], causes: Sequence[str],
+           faulty_given: bool, why: dict[str, Any]) -> dict[str, Any]:
+    found = "; ".join(f"{cause} — " + "; ".join(dict.fromkeys(c.why for c in [*origin, *passage]
+                                                            if c.cause == cause)) for cause in causes)
+    if not faulty_given or not origin:
+        return _answer(False, "The origin is undetermined: no faulty event was named, so nobody can "
+                       "say which artefact introduced the defect (name it with --faulty SEQ). "
+                       f"The passage alone points at: {found}.", causes=list(causes))
+    if not why["answered"]:
+        return _answer(False, "The passage is unknown: " + why["answer"] + f" Origin: {found}.",
+                       causes=list(causes))
+    return _answer(True, f"Causes, origin first: {found}.",
+                   causes=list(causes))
+
+
+def _who_changes(assigned: Sequence[Assignment], now: dt.datetime) -> dict[str, Any]:
+    owners = [a.as_owner() for a in assigned]
+    gaps = []
+    for a in assigned:
+        if a.role is None:
+            gaps.append(f"the contract names no owner for the {_artefact(a.artefact)} "
+                        f"(learning.{a.artefact}), needed for {a.cause}")
+        elif a.person is None:
+            gaps.append(f"nobody held {a.role} (owner of the {_artefact(a.artefact)}, for {a.cause}) "
+                        f"at {format_time(now)}")
+    plan = "; ".join(
+        f"{a.role or 'nobody'} ({a.person or 'vacant'}) changes the {_artefact(a.artefact)} for {a.cause}"
+        + (f" ({a.learning_action}, due {a.due})" if a.learning_action else "") for a in assigned)
+    if not assigned:
+        return _answer(False, "Nobody: no cause was found, so no owner can be named.", owners=owners)
+    if gaps:
+        return _answer(False, "Not everyone who must change the system can be named: " + "; ".join(gaps)
+                       + f". Name the owners in the contract and the holders in the roster. Plan: {plan}.",
+                       owners=owners)
+    return _answer(True, f"{plan}.", owners=owners)
+
+
+# -- causes ---------------------------------------------------------------------------------
+
+
+def _origin(e: StoredEvent, contract: Contract) -> list[Charge]:
+    cause = ORIGIN_CAUSE[e.type]
+    why = f"the {e.type} at seq {e.seq} introduced the defect"
+    if cause == "bad_prompt":
+        charges = [Charge(cause, "prompt", contract.learning_owner("prompt"),
+                          f"{why} (prompt {e.data['prompt_version']})")]
+        if e.data.get("playbook_version"):
+            charges.append(Charge(cause, "playbook", contract.learning_owner("playbook"),
+                                  f"{why} (playbook {e.data['playbook_version']})"))
+        return charges
+    if cause == "bad_routing_rule":
+        return [Charge(cause, "routing_rule", e.data.get("rule_owner"), f"{why} ({_route_words(e.data)})")]
+    artefact = ARTEFACT_OF[cause]
+    return [Charge(cause, artefact, contract.learning_owner(artefact), why)]
+
+
+def _passage(dim: str, contract: Contract, judged: Sequence[StoredEvent], action: StoredEvent | None,
+             route: StoredEvent | None) -> Charge:
+    """Why a failed dimension got through: the first of SPEC §7's six passage rules that applies."""
+    def judgment(why: str) -> Charge:
+        return Charge("bad_judgment", "training_material", contract.learning_owner("training_material"), why)
+
+    approvals = [e for e in reversed(judged)
+                 if e.type == "review.recorded" and e.data["decision"] == "approved"
+                 and (dim in e.data["attests"] or WHOLE_ACTION in e.data["attests"])]
+    approvals += [e for e in reversed(judged) if e.type == "exception.decided"
+                  and e.data["decision"] in ("approved", "modified")]
+    if approvals:
+        return judgment(f"{dim} was approved at seq {approvals[0].seq} ({describe(approvals[0])})")
+    covering = [p.id for p in contract.policies if dim in p.covers]
+    said = {e.data["policy"]: e for e in judged
+            if e.type == "policy.applied" and e.data["policy"] in covering}
+    failed = [e for e in said.values() if e.data["result"] == "fail"]
+    if failed and action is not None:
+        return judgment(f"policy {failed[0].data['policy']} said fail on {dim} at seq {failed[0].seq}, "
+                        f"and the action at seq {action.seq} went ahead anyway")
+    if passing := [e for e in said.values() if e.data["result"] != "fail"]:
+        return Charge("bad_policy", "policy", contract.learning_owner("policy"),
+                      f"policy {passing[0].data['policy']} said {passing[0].data['result']} on {dim} "
+                      f"at seq {passing[0].seq}: the policy let the failure through")
+    d = route.data if route is not None else {}
+    routed = dim in (d.get("attests") or []) or WHOLE_ACTION in (d.get("attests") or [])
+    if d.get("review") in REVIEWED_ROUTES and routed and action is not None:
+        lacking = approval(contract, judged).lacking()
+        return judgment(f"{dim} was routed to {d.get('reviewer_role')} for review, but the action at seq "
+                        f"{action.seq} went ahead without " + ("; ".join(lacking) or "the approval"))
+    risk = next((r for r in contract.accepted_risks if r.dimension == dim), None)
+    if risk is not None:
+        owner = contract.outcome_owner if isinstance(contract.outcome_owner, str) else None
+        return Charge("bad_routing_rule", "routing_rule", owner,
+                      f"{dim} is an accepted risk ({risk.reason.strip()}): nobody checks it, by decision "
+                      f"of the outcome owner {owner}")
+    if route is not None and (d["review"] == "not_required"
+                              or (d["review"] in ("skipped", "sampled_out") and routed)):
+        return Charge("bad_routing_rule", "routing_rule", d.get("rule_owner"),
+                      f"nobody checked {dim} because, at seq {route.seq}, {_route_words(d)}")
+    return Charge("bad_routing_rule", "routing_rule", contract.learning_owner("routing_rule"),
+                  f"nobody was routed to check {dim}: no review attests it, no policy covers it and no "
+                  "accepted risk names it")
+
+
+# -- the service layer ------------------------------------------------------------------------
+
+
+def roster_holder(service: LedgerService) -> Holder:
+    """A holder reading the latest applied roster once (no query per role lookup)."""
+    applied = service.roster()
+    if applied is None:
+        return lambda role, at: None
+    roster = applied.roster
+    return lambda role, at: roster.holder(role, at) if role else None
+
+
+def _check_input(case: str, contract: Contract, events: Sequence[StoredEvent], failed: Sequence[str],
+                 faulty: Sequence[int], summary: str, by: str) -> None:
+    wf = f"{contract.workflow} v{events[0].contract_version}"
+    dims = contract.dimensions
+    if not failed:
+        raise UsageError(f"--failed: name the quality dimensions that failed ({wf}: {', '.join(dims)})")
+    for dim in failed:
+        if dim not in dims:
+            raise UsageError(f"--failed: {dim!r} is not in the quality bar of {wf} "
+                             f"(use {', '.join(dims)})")
+    kinds = {e.seq: e.type for e in events if e.type not in LOG_TYPES}
+    for seq in faulty:
+        if seq not in kinds:
+            raise UsageError(f"--faulty {seq}: seq {seq} is not an event of case {case} "
+                             f"(its events: {_seqs(kinds)})")
+        if kinds[seq] not in ORIGIN_CAUSE:
+            raise UsageError(f"--faulty {seq}: a {kinds[seq]} reports a failure, it does not introduce "
+                             "one; point at the event where the defect was introduced")
+    if not by.strip() or by.startswith("system:"):
+        raise UsageError(f"--by: {by!r}: an incident is opened by a person (an id such as an e-mail "
+                         "address), not a system")
+    if not summary.strip():
+        raise UsageError("--summary: say in a sentence what went wrong")
+
+
+def _next_number(writer: Writer, kind: str, key: str, pattern: re.Pattern[str]) -> int:
+    taken = [0]
+    for row in writer.kind_rows([kind]):
+        m = pattern.fullmatch(str(StoredEvent.from_row(row).data.get(key, "")))
+        taken.append(int(m.group(1)) if m else 0)
+    return max(taken) + 1
+
+
+def open_incident(service: LedgerService, case: str, *, failed: list[str], faulty: list[int],
+                  should_have_escalated: bool, summary: str, by: str, now: dt.datetime,
+                  due_in: dt.timedelta = DEFAULT_DUE_IN) -> dict[str, Any]:
+    """Record incident INC-<n> on ``case`` and one learning action LA-<n> per (cause, role).
+
+    Everything is appended in one write transaction that also numbers the
+    incident and its learning actions, so concurrent openers never collide.
+    Returns the SPEC §9 `incident open --json` object. Raises NotFound for an
+    unknown case and UsageError for a dimension outside the quality bar, a
+    faulty seq that is not an event of the case, a ``system:`` opener or a
+    non-positive ``due_in``.
+    """
+    failed = list(dict.fromkeys(failed))
+    if due_in <= dt.timedelta(0):
+        raise UsageError("--due-in: learning actions must be due after the incident (e.g. 14d)")
+    contract = service.case_contract(service.case_events(case))
+    holder = roster_holder(service)
+    result: dict[str, Any] = {}
+
+    def build(w: Writer, batch: Batch) -> None:
+        events = [StoredEvent.from_row(row) for row in w.case_rows([case])]
+        _check_input(case, contract, events, failed, faulty, summary, by)
+        review = answers(contract, events, failed=failed, faulty=faulty,
+                         should_have_escalated=should_have_escalated, holder=holder, now=now)
+        incident = f"INC-{_next_number(w, 'incident.opened', 'incident', _INCIDENT_ID)}"
+        first_la = _next_number(w, "learning.opened", "id", _LEARNING_ID)
+        due = format_time(now + due_in)
+        assigned = [Assignment(a.cause, a.artefact, a.role, a.person, f"LA-{first_la + i}", due)
+                    for i, a in enumerate(review.assignments)]
+        opened = events[0]
+
+        def stamp(kind: str, data: dict[str, Any]) -> None:
+            batch.stamp(case=case, workflow=opened.workflow, type=kind, at=format_time(now), actor=by,
+                        version=opened.contract_version, data=data)
+
+        stamp("incident.opened", {
+            "incident": incident, "failed": failed, "faulty": sorted(set(faulty)),
+            "should_have_escalated": should_have_escalated, "summary": summary,
+            "causes": review.causes, "owners": [asdict(a) for a in assigned]})
+        for a in assigned:
+            stamp("learning.opened", {
+                "id": a.learning_action, "incident": incident, "cause": a.cause, "artefact": a.artefact,
+                "role": a.role, "person": a.person, "due": due})
+        result.update({"incident": incident, "case": case, "causes": review.causes,
+                       "learning_actions": [{"id": a.learning_action, "cause": a.cause,
+                                             "artefact": a.artefact, "role": a.role,
+                                             "person": a.person, "due": due} for a in assigned]})
+
+    service.write(build)
+    return result
+
+
+def _incident_record(service: LedgerService, incident_id: str) -> StoredEvent:
+    opened = service.kind_events(["incident.opened"])
+    found = next((e for e in opened if e.data["incident"] == incident_id), None)
+    if found is None:
+        known = ", ".join(e.data["incident"] for e in opened[-5:]) or "none yet"
+        raise NotFound(f"no incident {incident_id!r} in this ledger (latest: {known}); "
+                       "see `accord incident list`")
+    return found
+
+
+def review_incident(service: LedgerService, incident_id: str) -> dict[str, Any]:
+    """The ten-minute review of ``incident_id`` as SPEC §7's JSON; read-only.
+
+    Judges the case's evidence as it stood when the incident was opened, with
+    the owners and persons stored then. Reads the case's events, its contract,
+    the roster and the incident records only. Raises NotFound for an unknown id.
+    """
+    incident = _incident_record(service, incident_id)
+    assert incident.case is not None
+    events = service.case_events(incident.case)
+    contract = service.case_contract(events)
+    d = incident.data
+    review = answers(contract, [e for e in events if e.seq < incident.seq], failed=d["failed"],
+                     faulty=d["faulty"], should_have_escalated=d["should_have_escalated"],
+                     holder=roster_holder(service), now=incident.when,
+                     assigned=[Assignment(**owner) for owner in d["owners"]])
+    return {"incident": incident_id, "case": incident.case, "workflow": incident.workflow,
+            "contract_version": incident.contract_version, "questions": review.questions,
+            "ten_minute_test": "pass" if review.passed else "fail"}
+
+
+def list_incidents(service: LedgerService) -> list[dict[str, Any]]:
+    """Every incident, oldest first, with its causes and learning action ids."""
+    return [{"incident": e.data["incident"], "case": e.case, "workflow": e.workflow, "opened_at": e.at,
+             "opened_by": e.actor, "failed": e.data["failed"], "faulty": e.data["faulty"],
+             "causes": e.data["causes"], "summary": e.data["summary"],
+             "learning_actions": [o["learning_action"] for o in e.data["owners"]]}
+            for e in service.kind_events(["incident.opened"])]
+
+
+def _learning_item(opened: StoredEvent, closed: StoredEvent | None, now: dt.datetime) -> dict[str, Any]:
+    d = opened.data
+    return {"id": d["id"], "incident": d["incident"], "case": opened.case, "workflow": opened.workflow,
+            "cause": d["cause"], "artefact": d["artefact"], "role": d["role"], "person": d["person"],
+            "due": d["due"], "status": "closed" if closed else "open",
+            "change": closed.data["change"] if closed else None,
+            "overdue": closed is None and now > dt.datetime.fromisoformat(d["due"])}
+
+
+def _learning_records(records: Iterable[StoredEvent]) -> dict[str, tuple[StoredEvent, StoredEvent | None]]:
+    found: dict[str, tuple[StoredEvent, StoredEvent | None]] = {}
+    for e in records:
+        if e.type == "learning.opened":
+            found[e.data["id"]] = (e, None)
+        elif e.type == "learning.closed" and e.data["id"] in found:
+            found[e.data["id"]] = (found[e.data["id"]][0], e)
+    return found
+
+
+def learning_actions(service: LedgerService, now: dt.datetime) -> list[dict[str, Any]]:
+    """Every learning action (SPEC §9 `learning list` items), oldest first.
+
+    ``status`` is ``open`` or ``closed``; ``overdue`` says whether an open action
+    is past its due time at ``now``.
+    """
+    records = _learning_records(service.kind_events(["learning.opened", "learning.closed"]))
+    return [_learning_item(opened, closed, now) for opened, closed in records.values()]
+
+
+def close_learning(service: LedgerService, la_id: str, change: str, by: str | None,
+                   now: dt.datetime) -> dict[str, Any]:
+    """Close learning action ``la_id`` with a reference to the change that was made.
+
+    ``by`` defaults to the person the action was assigned to. Returns the closed
+    item (the `learning list` shape). Raises NotFound for an unknown id and
+    UsageError for an empty change, a ``system:`` closer or a second close.
+    """
+    if not change.strip():
+        raise UsageError("--change: name the change that was made (a commit, a prompt version, a ticket)")
+    result: dict[str, Any] = {}
+
+    def build(w: Writer, batch: Batch) -> None:
+        rows = w.kind_rows(["learning.opened", "learning.closed"])
+        records = _learning_records(StoredEvent.from_row(r) for r in rows)
+        if la_id not in records:
+            raise NotFound(f"no learning action {la_id!r} in this ledger; see `accord learning list`")
+        opened, closed = records[la_id]
+        if closed is not None:
+            raise UsageError(f"{la_id} was already closed at {closed.at} by {closed.actor} with change "
+                             f"{closed.data['change']}; open a new incident if the fix did not hold")
+        closer = by or opened.data["person"]
+        if not closer or closer.startswith("system:"):
+            raise UsageError(f"--by: {la_id} must be closed by a person; its role "
+                             f"{opened.data['role']} had no holder, so name who made the change")
+        done = batch.stamp(case=opened.case, workflow=opened.workflow, type="learning.closed",
+                           at=format_time(now), actor=closer, version=opened.contract_version,
+                           data={"id": la_id, "incident": opened.data["incident"], "change": change})
+        result.update(_learning_item(opened, done, now))
+
+    service.write(build)
+    return result
+
+
+# -- rendering ---------------------------------------------------------------------------------
+
+TITLES = {
+    "owner": "Who owned the outcome?", "purpose": "What was the system supposed to do?",
+    "human_check": "What was the human supposed to check?", "evidence": "What evidence was available?",
+    "why_passed": "Why did the output pass?",
+    "cause": "Judgment, source, prompt, policy, routing rule or exception threshold?",
+    "who_changes": "Who changes the system now?",
+}
+
+
+def _opening(events: Sequence[StoredEvent] | None, incident: str) -> StoredEvent | None:
+    return next((e for e in events or () if e.type == "incident.opened"
+                 and e.data["incident"] == incident), None)
+
+
+def render_text(review: dict[str, Any], events: Sequence[StoredEvent] | None = None) -> str:
+    """The review as a plain-text brief (``events``, when given, add the summary and timeline)."""
+    lines = [f"{review['incident']} on case {review['case']} ({review['workflow']}, contract version "
+             f"{review['contract_version']}) — ten-minute test: {review['ten_minute_test'].upper()}"]
+    if (opened := _opening(events, review["incident"])) is not None:
+        lines.append(f"Opened {opened.at} by {opened.actor}: {opened.data['summary']} "
+                     f"(failed: {', '.join(opened.data['failed'])})")
+    for n, key in enumerate(QUESTIONS, 1):
+        q = review["questions"][key]
+        lines += ["", f"{n}. {TITLES[key]}  [{'answered' if q['answered'] else 'NOT ANSWERED'}]",
+                  f"   {q['answer']}"]
+    if events:
+        lines += ["", "Timeline:"] + [f"  {e.seq:>6}  {e.at}  {describe(e)}" for e in events]
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(review: dict[str, Any], events: Sequence[StoredEvent] | None = None) -> str:
+    """The review as Markdown, for a ticket or a wiki page."""
+    lines = [f"# {review['incident']}: case {review['case']} ({review['workflow']})", "",
+             f"Contract version {review['contract_version']}. Ten-minute test: "
+             f"**{review['ten_minute_test']}**."]
+    if (opened := _opening(events, review["incident"])) is not None:
+        lines += ["", f"> {opened.data['summary']} — opened {opened.at} by {opened.actor}; "
+                  f"failed: {', '.join(opened.data['failed'])}"]
+    for n, key in enumerate(QUESTIONS, 1):
+        q = review["questions"][key]
+        lines += ["", f"## {n}. {TITLES[key]} {'✅' if q['answered'] else '❌ not answered'}", "",
+                  q["answer"]]
+    if events:
+        lines += ["", "## Timeline", "", "| seq | at | what |", "|---|---|---|"]
+        lines += [f"| {e.seq} | {e.at} | {_cell(describe(e))} |" for e in events]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_html(review: dict[str, Any], events: Sequence[StoredEvent]) -> str:
+    """A self-contained one-page HTML incident brief a manager can forward."""
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.PackageLoader("accord", "templates"),
+                             autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    opened = _opening(events, review["incident"])
+    evidence = [e for e in events if e.type not in LOG_TYPES or e is opened]
+    approvals = [e for e in evidence if e.type in ("review.recorded", "exception.decided")]
+    learning = {e.data["id"]: e for e in events if e.type == "learning.opened"}
+    return env.get_template("incident.html.j2").render(
+        review=review, questions=[(k, TITLES[k], review["questions"][k]) for k in QUESTIONS],
+        opened=opened, timeline=[(e, describe(e)) for e in evidence],
+        approvals=[(e, describe(e)) for e in approvals], learning=learning)
