@@ -1,3 +1,248 @@
-"""accord CLI commands."""
+"""Incident commands: `incident open|review|list`, `learning list|close` and `drill`."""
 
 from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from accord import drill as drilling
+from accord import incident as incidents
+from accord.cli import cli
+from accord.cli._common import echo_json, json_option, ledger, now_option, parse_now
+from accord.errors import UsageError
+from accord.vocab import duration_seconds
+
+
+def _due_in(text: str) -> dt.timedelta:
+    try:
+        return dt.timedelta(seconds=duration_seconds(text))
+    except ValueError as err:
+        raise UsageError(f"--due-in: {err}") from None
+
+
+@cli.group()
+def incident() -> None:
+    """Open and review incidents: the ten-minute test of accountability.
+
+    An incident names a case, the quality dimensions that failed and the events
+    where the defect was introduced; the review answers seven questions from
+    the case's evidence and names who changes what, by when.
+    """
+
+
+@incident.command("open")
+@click.argument("case_id", metavar="CASE")
+@click.option("--failed", "failed", multiple=True, required=True, metavar="DIM[,DIM]",
+              help="Quality dimensions that failed (repeat or separate with commas).")
+@click.option("--faulty", "faulty", multiple=True, type=int, metavar="SEQ",
+              help="Seq of an event where the defect was introduced (repeatable).")
+@click.option("--should-have-escalated", is_flag=True,
+              help="The case should have gone to an exception owner but did not.")
+@click.option("--summary", required=True, help="What went wrong, in a sentence.")
+@click.option("--by", "by", required=True, metavar="PERSON", help="Who opens the incident (a person).")
+@click.option("--due-in", "due_in", default="14d", show_default=True, metavar="DURATION",
+              help="When learning actions fall due after the incident (30m, 12h, 14d …).")
+@now_option
+@json_option
+@click.pass_context
+def incident_open(ctx: click.Context, case_id: str, failed: tuple[str, ...], faulty: tuple[int, ...],
+                  should_have_escalated: bool, summary: str, by: str, due_in: str, now: str | None,
+                  as_json: bool) -> None:
+    """Record an incident on CASE and open one learning action per (cause, owner).
+
+    \b
+    Example:
+      accord incident open R-1042 --failed correct --faulty 5 \\
+        --summary "Refunded 400 EUR on a 40 EUR order" --by dana@example.com
+    """
+    dims = [d.strip() for value in failed for d in value.split(",") if d.strip()]
+    opened = incidents.open_incident(
+        ledger(ctx).service, case_id, failed=dims, faulty=list(faulty),
+        should_have_escalated=should_have_escalated, summary=summary, by=by,
+        now=parse_now(now), due_in=_due_in(due_in))
+    if as_json:
+        echo_json(opened)
+        return
+    click.echo(f"opened {opened['incident']} on {case_id}; causes: {', '.join(opened['causes'])}")
+    for la in opened["learning_actions"]:
+        click.echo(f"  {la['id']:<7} {la['cause']:<24} {la['role'] or '(no owner named)'} "
+                   f"({la['person'] or 'vacant'}) changes the {la['artefact']} by {la['due']}")
+    click.echo(f"review it: accord incident review {opened['incident']}")
+
+
+@incident.command("review")
+@click.argument("incident_id", metavar="INC")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json", "html"]),
+              default="text", show_default=True, help="How to print the brief.")
+@click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
+              help="Write the brief to this file instead of standard output.")
+@click.option("--check", is_flag=True, help="Exit 1 when the ten-minute test fails.")
+@json_option
+@click.pass_context
+def incident_review(ctx: click.Context, incident_id: str, fmt: str, out: str | None, check: bool,
+                    as_json: bool) -> None:
+    """Answer the seven questions of the ten-minute review of incident INC.
+
+    Read-only: judges the case's evidence as it stood when the incident was
+    opened. --json is --format json.
+
+    \b
+    Examples:
+      accord incident review INC-1
+      accord incident review INC-1 --format html --out INC-1.html
+      accord incident review INC-1 --check   # in CI: exit 1 unless all seven are answered
+    """
+    service = ledger(ctx).service
+    review = incidents.review_incident(service, incident_id)
+    fmt = "json" if as_json else fmt
+    if fmt == "json":
+        text = None
+    else:
+        events = service.case_events(review["case"])
+        render = {"text": incidents.render_text, "markdown": incidents.render_markdown,
+                  "html": incidents.render_html}[fmt]
+        text = render(review, events)
+    if out is not None:
+        try:
+            Path(out).write_text(text if text is not None else _json_text(review), encoding="utf-8")
+        except OSError as err:
+            raise UsageError(f"--out {out}: cannot write: {err.strerror}") from None
+        click.echo(f"wrote {out}: {incident_id} ten-minute test {review['ten_minute_test']}")
+    elif text is None:
+        echo_json(review)
+    else:
+        click.echo(text, nl=False)
+    if check and review["ten_minute_test"] != "pass":
+        # click's non-standalone main returns ctx.exit codes instead of raising them
+        sys.exit(1)
+
+
+def _json_text(value: Any) -> str:
+    import orjson
+
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n"
+
+
+@incident.command("list")
+@json_option
+@click.pass_context
+def incident_list(ctx: click.Context, as_json: bool) -> None:
+    """List every incident, oldest first, with its causes and learning actions."""
+    found = incidents.list_incidents(ledger(ctx).service)
+    if as_json:
+        echo_json({"incidents": found})
+        return
+    if not found:
+        click.echo("no incidents")
+    for i in found:
+        click.echo(f"{i['incident']:<7} {i['case']:<14} {i['workflow']:<22} {i['opened_at']}  "
+                   f"{', '.join(i['causes'])}  {i['summary']}")
+
+
+@cli.group()
+def learning() -> None:
+    """List and close learning actions: who changes which artefact after an incident.
+
+    An open action past its due time is a `learning-overdue` finding; an
+    incident whose cause returns on a case opened after the action closed is a
+    `recurrence`.
+    """
+
+
+@learning.command("list")
+@click.option("--open", "only_open", is_flag=True, help="Only actions still open.")
+@now_option
+@json_option
+@click.pass_context
+def learning_list(ctx: click.Context, only_open: bool, now: str | None, as_json: bool) -> None:
+    """List learning actions, oldest first (overdue ones are marked).
+
+    \b
+    Example:
+      accord learning list --open
+    """
+    items = incidents.learning_actions(ledger(ctx).service, parse_now(now))
+    if only_open:
+        items = [i for i in items if i["status"] == "open"]
+    if as_json:
+        echo_json({"learning_actions": items})
+        return
+    if not items:
+        click.echo("no learning actions")
+    for i in items:
+        state = "OVERDUE" if i["overdue"] else i["status"]
+        change = f"  change {i['change']}" if i["change"] else ""
+        click.echo(f"{i['id']:<7} {state:<8} {i['incident']:<7} {i['case']:<14} {i['cause']:<24} "
+                   f"{i['role'] or '-'} ({i['person'] or 'vacant'}) {i['artefact']} due {i['due']}{change}")
+
+
+@learning.command("close")
+@click.argument("la_id", metavar="LA")
+@click.option("--change", required=True, metavar="REF",
+              help="The change that was made (a prompt version, a commit, a ticket).")
+@click.option("--by", "by", default=None, metavar="PERSON",
+              help="Who made the change (default: the person the action was assigned to).")
+@now_option
+@json_option
+@click.pass_context
+def learning_close(ctx: click.Context, la_id: str, change: str, by: str | None, now: str | None,
+                   as_json: bool) -> None:
+    """Close learning action LA with a reference to the change that was made.
+
+    \b
+    Example:
+      accord learning close LA-1 --change refund-v8
+    """
+    item = incidents.close_learning(ledger(ctx).service, la_id, change, by, parse_now(now))
+    if as_json:
+        echo_json(item)
+        return
+    click.echo(f"closed {item['id']} ({item['cause']}, {item['artefact']}) with change {item['change']}")
+
+
+@cli.command("drill")
+@click.option("--workflow", default=None, help="Only this workflow (default: every applied one).")
+@click.option("--sample", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Per workflow, drill the N cases with the smallest sha256(seed:workflow:case).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --sample.")
+@now_option
+@json_option
+@click.pass_context
+def drill_command(ctx: click.Context, workflow: str | None, sample: int | None, seed: int,
+                  now: str | None, as_json: bool) -> None:
+    """Could every closed case pass the ten-minute test? Readiness per workflow.
+
+    Reviews each case with an action.taken as if it had failed on every quality
+    dimension, with the defect at its last output, and counts the cases that
+    fail each of the seven questions.
+
+    \b
+    Examples:
+      accord drill
+      accord drill --workflow refund-replies --sample 500 --seed 7 --json
+    """
+    started = time.perf_counter()
+    result = drilling.drill(ledger(ctx).service, workflow=workflow, sample=sample, seed=seed,
+                            now=parse_now(now))
+    took = time.perf_counter() - started
+    if as_json:
+        echo_json(result)
+        return
+    total = 0
+    for wf in result["workflows"]:
+        total += wf["cases"]
+        readiness = "n/a (no closed cases)" if wf["readiness"] is None else f"{wf['readiness']:.2%}"
+        click.echo(f"{wf['workflow']}: {wf['ready']} of {wf['cases']} cases would pass ({readiness})")
+        for key, count in wf["failing"].items():
+            if count:
+                shown = ", ".join(wf["examples"][key])
+                click.echo(f"  {count:>7} fail {key:<12} e.g. {shown}")
+    if not result["workflows"]:
+        click.echo("no contracts applied: nothing to drill")
+    rate = f", {total / took:,.0f} cases/s" if took > 0 and total else ""
+    click.echo(f"drilled {total} cases in {took:.2f}s{rate}", err=True)
