@@ -1,0 +1,130 @@
+"""`accord drill` (SPEC §7): readiness, failing counts, examples and deterministic samples."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+import accord.sdk
+from accord.drill import drill
+from accord.errors import NotFound
+from accord.incident import QUESTIONS, open_incident, review_incident
+from accord.sdk import Ledger
+from accord.testing import FixedClock, MemoryStore
+from tests.conftest import T0, refund_contract, roster
+from tests.test_incident import PEOPLE, memory_ledger, run, run_case
+
+NOW = T0 + dt.timedelta(days=1)
+
+
+def by_workflow(result: dict[str, object], workflow: str = "refund-replies") -> dict[str, object]:
+    found = [w for w in result["workflows"] if w["workflow"] == workflow]  # type: ignore[attr-defined]
+    assert len(found) == 1
+    return dict(found[0])
+
+
+@pytest.fixture
+def refunds() -> Ledger:
+    """R-1 complete, R-2 without its policy result, R-3 still open (no action)."""
+    ledger = memory_ledger()
+    run_case(ledger, "R-1", attests=["correct", "appropriately_toned"])
+    run_case(ledger, "R-2", policy=None, attests=["correct", "appropriately_toned"])
+    run_case(ledger, "R-3", attests=["correct"], action=False)
+    return ledger
+
+
+def test_drill_counts_closed_cases_and_the_ones_that_would_pass(refunds: Ledger) -> None:
+    report = by_workflow(drill(refunds.service, now=NOW))
+    assert (report["cases"], report["ready"], report["readiness"]) == (2, 1, 0.5)
+    assert report["failing"] == {**{key: 0 for key in QUESTIONS}, "evidence": 1}
+    assert report["examples"] == {**{key: [] for key in QUESTIONS}, "evidence": ["R-2"]}
+
+
+def test_failing_always_has_all_seven_keys_and_readiness_is_null_without_cases(refunds: Ledger) -> None:
+    refunds.apply_contract(refund_contract(workflow="claims-triage"))
+    report = by_workflow(drill(refunds.service, now=NOW), "claims-triage")
+    assert (report["cases"], report["ready"], report["readiness"]) == (0, 0, None)
+    assert report["failing"] == {key: 0 for key in QUESTIONS}
+
+
+def test_drill_asks_the_same_questions_as_a_review(refunds: Ledger) -> None:
+    """A real incident failing every dimension at the last output fails exactly what the drill says."""
+    contract = refund_contract()
+    output = [e.seq for e in refunds.service.case_events("R-2") if e.type == "output.generated"][-1]
+    opened = open_incident(refunds.service, "R-2", failed=contract.dimensions, faulty=[output],
+                           should_have_escalated=False, summary="x", by="dana@example.com", now=NOW)
+    review = review_incident(refunds.service, str(opened["incident"]))
+    failing = [key for key in QUESTIONS if not review["questions"][key]["answered"]]
+    report = by_workflow(drill(refunds.service, now=NOW))
+    assert failing == [key for key in QUESTIONS if "R-2" in report["examples"][key]] == ["evidence"]  # type: ignore[index]
+
+
+def test_a_vacant_learning_role_fails_who_changes_in_the_drill() -> None:
+    ledger = accord.sdk.open(store=MemoryStore(), clock=FixedClock(T0))
+    ledger.apply_contract(refund_contract())
+    ledger.apply_roster(roster(**{k: v for k, v in PEOPLE.items() if k != "refunds-policy-owner"}))
+    run_case(ledger, "R-1", attests=["correct", "appropriately_toned"])
+    report = by_workflow(drill(ledger.service, now=NOW))
+    assert report["failing"]["who_changes"] == 1 and report["ready"] == 0  # type: ignore[index]
+
+
+def test_drill_of_one_workflow_and_of_an_unknown_one(refunds: Ledger) -> None:
+    refunds.apply_contract(refund_contract(workflow="claims-triage"))
+    only = drill(refunds.service, workflow="claims-triage", now=NOW)["workflows"]
+    assert [w["workflow"] for w in only] == ["claims-triage"]
+    with pytest.raises(NotFound, match="no-such-flow"):
+        drill(refunds.service, workflow="no-such-flow", now=NOW)
+
+
+def test_a_sample_takes_the_cases_with_the_smallest_seeded_hash() -> None:
+    ledger = accord.sdk.open(store=MemoryStore(), clock=FixedClock(T0))
+    ledger.apply_contract(refund_contract())  # no roster: every case fails the owner question
+    cases = [f"R-{i}" for i in range(12)]
+    for case in cases:
+        run_case(ledger, case, attests=["correct", "appropriately_toned"])
+    for seed in (0, 7):
+        def key(case: str, seed: int = seed) -> str:
+            return hashlib.sha256(f"{seed}:refund-replies:{case}".encode()).hexdigest()
+
+        expected = sorted(cases, key=key)[:3]
+        report = by_workflow(drill(ledger.service, sample=3, seed=seed, now=NOW))
+        assert report["cases"] == 3
+        assert sorted(report["examples"]["owner"]) == sorted(expected)  # type: ignore[index]
+        assert drill(ledger.service, sample=3, seed=seed, now=NOW) == drill(
+            ledger.service, sample=3, seed=seed, now=NOW), "the same seed gives the same drill"
+
+
+# -- through the command line ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    url = f"sqlite:///{tmp_path}/accord.db"
+    monkeypatch.setenv("ACCORD_DB", url)
+    with accord.sdk.open(url, clock=FixedClock(T0)) as ledger:
+        ledger.apply_roster(roster(**PEOPLE))
+        ledger.apply_contract(refund_contract())
+        run_case(ledger, "R-1", attests=["correct", "appropriately_toned"])
+        run_case(ledger, "R-2", policy=None, attests=["correct", "appropriately_toned"])
+    return tmp_path
+
+
+def test_cli_drill_prints_json_and_text(cli_ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "drill", "--json", "--now", "2026-03-03T00:00:00Z")
+    assert code == 0
+    assert json.loads(out) == {"workflows": [{
+        "workflow": "refund-replies", "cases": 2, "ready": 1, "readiness": 0.5,
+        "failing": {**{key: 0 for key in QUESTIONS}, "evidence": 1},
+        "examples": {**{key: [] for key in QUESTIONS}, "evidence": ["R-2"]}}]}
+    code, out, err = run(capsys, "drill", "--sample", "1", "--seed", "3")
+    assert code == 0 and "refund-replies:" in out and "cases/s" in err
+
+
+def test_cli_drill_of_an_unknown_workflow_exits_2(
+        cli_ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "drill", "--workflow", "nope")
+    assert code == 2 and "nope" in err and "Traceback" not in err
