@@ -1,0 +1,39 @@
+"""`accord keygen`: create the Ed25519 key pair that signs checkpoints."""
+
+from __future__ import annotations
+
+import click
+
+from accord.checkpoint import load_verifier, write_keypair
+from accord.cli import cli
+from accord.cli._common import echo_json, json_option
+
+
+@cli.command()
+@click.option("--out", "out_file", required=True, metavar="KEY", type=click.Path(dir_okay=False),
+              help="Write the private key to KEY (mode 0600) and the public key to KEY.pub.")
+@click.option("--name", default="accord", show_default=True,
+              help="Key name shown in every signature line; say which ledger or signer it is.")
+@json_option
+def keygen(out_file: str, name: str, as_json: bool) -> None:
+    """Create an Ed25519 key pair for signing checkpoints.
+
+    The private key goes to KEY, created with mode 0600; the public key goes to
+    KEY.pub and is printed. Existing files are never overwritten. Keep KEY where
+    the database's owner cannot read it; give KEY.pub to whoever verifies.
+
+    \b
+    Example:
+      accord keygen --out /secure/refunds.key --name refunds-ledger
+      accord checkpoint --key /secure/refunds.key --out cp-2026-11-26.txt
+      accord verify --checkpoint cp-2026-11-26.txt --pub /secure/refunds.key.pub
+    """
+    private_path, public_path = write_keypair(out_file, name)
+    verifier = load_verifier(public_path)
+    if as_json:
+        echo_json({"private_key": str(private_path), "public_key": str(public_path), "name": verifier.name,
+                   "key_id": verifier.key_id.hex(), "verifier_key": verifier.text()})
+        return
+    click.echo(f"private key written to {private_path} (mode 0600): keep it secret", err=True)
+    click.echo(f"public key written to {public_path}:", err=True)
+    click.echo(verifier.text())
