@@ -373,3 +373,12 @@ def test_keygen_help_has_an_example() -> None:
     """`accord keygen --help` explains the command and shows an example."""
     result = CliRunner().invoke(cli, ["keygen", "--help"])
     assert result.exit_code == 0 and "Example:" in result.output and "accord keygen --out" in result.output
+
+
+def test_the_checkpoint_shown_in_the_docs_verifies_with_the_key_shown_there() -> None:
+    """docs/integrity.md's example checkpoint is real: it verifies with the public key shown there."""
+    text = (Path(__file__).parent.parent / "docs" / "integrity.md").read_text(encoding="utf-8")
+    example = re.search(r"```\n(accord\.ledger/.*?\n\n\u2014 .*?\n)```", text, re.DOTALL)
+    public = re.search(r"^refunds-ledger\+[0-9a-f]{8}\+\S+$", text, re.MULTILINE)
+    assert example and public, "docs/integrity.md lost its checkpoint or key example"
+    assert verify_checkpoint(example.group(1), verifier_from_text(public.group(0)))
