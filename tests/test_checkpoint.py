@@ -244,7 +244,7 @@ def test_signer_repr_never_shows_the_key() -> None:
     """repr(signer) names the key, not the secret."""
     private, _ = generate_key("k")
     assert repr(signer_from_text(private)).startswith("Signer(k+")
-    assert private.rsplit("+", 1)[1] not in repr(signer_from_text(private))
+    assert private.split("+", 4)[4] not in repr(signer_from_text(private))  # the base64 seed
 
 
 @pytest.fixture
