@@ -380,6 +380,7 @@ def test_should_have_escalated_adds_nothing_when_an_exception_was_raised(refunds
     run_case(refunds, "R-1", amount=900, attests=["correct", "appropriately_toned"], decide="approved")
     review = incident(refunds, "R-1", ["correct"], should_have_escalated=True)
     assert "bad_exception_threshold" not in review["questions"]["cause"]["causes"]
+    assert "exception large-refund was raised" in review["questions"]["why_passed"]["answer"]
 
 
 # -- who changes ----------------------------------------------------------------------------------

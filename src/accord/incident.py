@@ -199,7 +199,8 @@ def answers(contract: Contract, events: Sequence[StoredEvent], *, failed: Sequen
     by_seq = {e.seq: e for e in evidence}
     origin = [c for seq in sorted(set(faulty)) if seq in by_seq for c in _origin(by_seq[seq], contract)]
     passage = [_passage(dim, contract, judged, action, route) for dim in dict.fromkeys(failed)]
-    if should_have_escalated and not any(e.type == "exception.raised" for e in judged):
+    raised = [e.data["exception"] for e in judged if e.type == "exception.raised"]
+    if should_have_escalated and not raised:
         passage.append(Charge("bad_exception_threshold", "exception_threshold",
                               contract.learning_owner("exception_threshold"),
                               "it should have escalated, but no exception route matched the case"))
@@ -214,6 +215,9 @@ def answers(contract: Contract, events: Sequence[StoredEvent], *, failed: Sequen
                     for cause, role in pairs]
     report = judge(contract, evidence)
     why = _why_passed(action, route, passage)
+    if should_have_escalated and raised and why["answered"]:
+        why["answer"] += (f" It was said to need escalation, and exception {_words(raised)} was raised, "
+                          "so the exception threshold is not a cause.")
     questions = {
         "owner": _owner(contract, evidence[0], holder),
         "purpose": _purpose(contract, evidence[0].contract_version),
@@ -414,7 +418,7 @@ def _passage(dim: str, contract: Contract, judged: Sequence[StoredEvent], action
     if route is not None and (d["review"] == "not_required"
                               or (d["review"] in ("skipped", "sampled_out") and routed)):
         return Charge("bad_routing_rule", "routing_rule", d.get("rule_owner"),
-                      f"nobody checked {dim} because, at seq {route.seq}, {_route_words(d)}")
+                      f"nobody checked {dim}: the route at seq {route.seq} said {_route_words(d)}")
     return Charge("bad_routing_rule", "routing_rule", contract.learning_owner("routing_rule"),
                   f"nobody was routed to check {dim}: no review attests it, no policy covers it and no "
                   "accepted risk names it")
