@@ -1,0 +1,140 @@
+"""`accord demo`: build the demo ledger in a folder and walk a newcomer through it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from accord import demo as demos
+from accord.cli import cli
+from accord.cli._common import echo_json, json_option
+from accord.events import format_time
+from accord.findings import DETECTORS
+from accord.incident import QUESTIONS, render_text
+
+
+@cli.command()
+@click.option("--dir", "directory", default=".demo", show_default=True, metavar="DIR",
+              type=click.Path(path_type=Path), help="Folder for the demo ledger and incident brief.")
+@click.option("--seed", default=demos.DEMO_SEED, show_default=True, type=int,
+              help="Seed of the simulation: the same seed builds the same month.")
+@json_option
+def demo(directory: Path, seed: int, as_json: bool) -> None:
+    """Build a realistic ledger in DIR and show an incident review and a drill.
+
+    Four simulated weeks (from 2026-10-05) of three example workflows — refund
+    replies, clause drafting, claims triage — recorded through the SDK: reviews,
+    skips, sampling, exceptions, a roster hand-over, and a refund reply that
+    promised the wrong amount. Writes DIR/accord.db (replacing only a previous
+    demo's ledger) and DIR/incident-INC-1.html.
+
+    \b
+    Example:
+      accord demo --dir .demo
+      accord --db sqlite:///.demo/accord.db case show R-1155
+    """
+    started = time.perf_counter()
+    result = demos.run_demo(directory, seed=seed)
+    if as_json:
+        echo_json(result.as_json())
+        return
+    click.echo(_render(result, directory, time.perf_counter() - started), nl=False)
+
+
+def _heading(number: int, title: str, meaning: str) -> list[str]:
+    return ["", click.style(f"{number}. {title}", bold=True), f"   {meaning}", ""]
+
+
+def _render(result: demos.DemoResult, directory: Path, seconds: float) -> str:
+    """The demo's report for a newcomer: six short parts, each saying what it means."""
+    db = f"--db sqlite:///{directory / demos.DB_NAME}"
+    review, incident, handover = result.review, result.incident, result.handover
+    lines = [click.style("accord demo", bold=True) + " — four simulated weeks of AI-assisted work, "
+             "kept as evidence",
+             f"Seed {result.seed}; simulated {result.start.date()} to {result.now.date()}; "
+             f"built in {seconds:.1f} s.",
+             f"Ledger: {directory / demos.DB_NAME}  (use `accord {db} …` to explore it)"]
+
+    lines += _heading(1, "The agreements",
+                      "Each contract names who owns the outcome, what a reviewer approves and "
+                      "where exceptions go.")
+    lines.append("   contracts  " + ", ".join(f"{c['workflow']} v{c['version']}"
+                                             for c in result.contracts))
+    lines.append(f"   roster     v1, then v{result.rosters} on {handover.on}: {handover.took_over} "
+                 f"took over {handover.role} from {handover.left}")
+
+    lines += _heading(2, "The work",
+                      "Every case's input, sources, AI output, route, reviews, decisions and final "
+                      "action, as events.")
+    lines.append(f"   {'workflow':<17} {'cases':>5} {'closed':>6}  routes (accord decided each one)"
+                 f"{'':<9} {'exceptions':>10}")
+    for w in result.workflows:
+        routes = ", ".join(f"{n} {route}" for route, n in sorted(w.routes.items()))
+        lines.append(f"   {w.workflow:<17} {w.cases:>5} {w.closed:>6}  {routes:<41} {w.exceptions:>10}")
+    lines.append(f"   {result.events:,} records in the log. Exceptions escalated at their SLA because "
+                 f"nobody decided them: {result.escalated}.")
+    for item in result.waiting["exceptions"]:
+        lines.append(f"   {item['case']} still waits for a decision by {item['role']} "
+                     f"(was due {item['due']}).")
+    for w in result.workflows:
+        for refusal in w.refused:
+            lines.append(f"   {w.workflow} enforces its contract: a send before review was refused, "
+                         f"{refusal}.")
+    if handover.late_review:
+        lines.append(f"   {handover.left} reviewed {handover.late_review} after leaving "
+                     f"{handover.role}.")
+
+    lines += _heading(3, f"The incident — {incident['case']}: {_summary(result)}",
+                      "The customer complained; the outcome owner opened "
+                      f"{incident['incident']}. The seven questions, answered from the ledger:")
+    lines += ["   " + line if line else "" for line in
+              render_text(review, result.incident_events).rstrip("\n").split("\n")]
+    answered = sum(review["questions"][key]["answered"] for key in QUESTIONS)
+    lines.append("")
+    verdict = "passes" if review["ten_minute_test"] == "pass" else "fails"
+    lines.append(f"   {answered} of 7 questions answered: the ten-minute test {verdict}.")
+    if result.brief is not None:
+        lines.append(f"   One-page brief for the people involved: {result.brief}")
+
+    lines += _heading(4, "Learning actions", "Who changes which part of the system, by when — "
+                      "one per cause and owner.")
+    for la in incident["learning_actions"]:
+        lines.append(f"   {la['id']:<5} {la['cause']:<17} {la['artefact']:<13} "
+                     f"{la['role'] or '(no owner)'} ({la['person'] or 'vacant'}), due {la['due'][:10]}")
+
+    lines += _heading(5, "Findings", "What accord noticed while the work ran (at "
+                      f"{format_time(result.now)}).")
+    for rule, (meaning, _) in DETECTORS.items():
+        lines.append(f"   {rule:<21} {result.findings.get(rule, 0):>4}  {meaning}")
+
+    lines += _heading(6, "Drill", "Could every closed case pass the ten-minute test if it failed "
+                      "today? Readiness is the share that would.")
+    lines.append(f"   {'workflow':<17} {'cases':>5} {'readiness':>9}  questions that would fail (cases)")
+    for w in result.drill["workflows"]:
+        readiness = "-" if w["readiness"] is None else f"{w['readiness']:.1%}"
+        failing = ", ".join(f"{key} {w['failing'][key]}" for key in QUESTIONS if w["failing"][key])
+        lines.append(f"   {w['workflow']:<17} {w['cases']:>5} {readiness:>9}  {failing or 'none'}")
+    weakest = min((w for w in result.drill["workflows"] if w["readiness"] is not None),
+                  key=lambda w: w["readiness"], default=None)
+    if weakest is not None and weakest["readiness"] < 1:
+        key = next(k for k in QUESTIONS if weakest["examples"][k])
+        lines.append(f"   Why {weakest['workflow']} is least ready: accord {db} case show "
+                     f"{weakest['examples'][key][0]}  (see its evidence.missing)")
+
+    now = f"--now {format_time(result.now)}"
+    lines += ["", click.style("Explore it", bold=True),
+              f"   accord {db} case show {incident['case']}",
+              f"   accord {db} incident review {incident['incident']} --format markdown",
+              f"   accord {db} findings {now}",
+              f"   accord {db} queue exceptions {now}",
+              f"   accord {db} drill {now}",
+              f"   accord {db} verify",
+              "   A tour of what you just saw: docs/demo.md", ""]
+    return "\n".join(lines)
+
+
+def _summary(result: demos.DemoResult) -> str:
+    opened = next((e for e in result.incident_events if e.type == "incident.opened"), None)
+    return str(opened.data["summary"]) if opened is not None else result.incident["incident"]
