@@ -169,11 +169,12 @@ def run_demo(directory: Path, *, seed: int = DEMO_SEED, start: dt.datetime = DEM
     if the packaged examples no longer describe a working month.
     """
     database = _fresh_database(directory)
+    # written first, so a run that was interrupted can still be replaced by the next one
+    (directory / MARKER).write_text(f"accord demo, seed {seed}: {DB_NAME} may be replaced by "
+                                    "the next `accord demo` run in this folder\n")
     url = f"sqlite:///{database}"
     with open_ledger(url, clock=FixedClock(start)) as ledger:
         result = build_demo(ledger, seed=seed, start=start)
-    (directory / MARKER).write_text(f"accord demo, seed {seed}: {DB_NAME} may be replaced by "
-                                    "the next `accord demo` run in this folder\n")
     brief = directory / f"incident-{result.review['incident']}.html"
     brief.write_text(render_html(result.review, result.incident_events), encoding="utf-8")
     result.ledger, result.brief = url, brief
@@ -185,20 +186,23 @@ def _fresh_database(directory: Path) -> Path:
     if directory.exists() and not directory.is_dir():
         raise UsageError(f"--dir {directory}: is a file; name a folder for the demo ledger")
     database = directory / DB_NAME
-    if database.exists() and database.stat().st_size > 0 and not _previous_demo(directory):
+    previous = _previous_demo(directory)
+    if database.exists() and database.stat().st_size > 0 and not previous:
         raise UsageError(
             f"--dir {directory}: {database} already holds a ledger that `accord demo` did not "
             "create, and the demo never overwrites one; choose another folder with --dir")
     directory.mkdir(parents=True, exist_ok=True)
-    for stale in [database, *(directory / (DB_NAME + s) for s in ("-wal", "-shm", "-journal")),
-                  *directory.glob("incident-INC-*.html")]:
-        stale.unlink(missing_ok=True)
+    stale = [database, *(directory / (DB_NAME + s) for s in ("-wal", "-shm", "-journal"))]
+    if previous:  # only a demo's own briefs; a folder of someone else's files keeps them
+        stale += directory.glob("incident-INC-*.html")
+    for path in stale:
+        path.unlink(missing_ok=True)
     return database
 
 
 def _previous_demo(directory: Path) -> bool:
     """True when ``directory`` holds a ledger an earlier demo made (marker and first record)."""
-    if not (directory / MARKER).is_file():
+    if not (directory / MARKER).is_file() or not (directory / DB_NAME).is_file():
         return False
     try:
         with open_ledger(f"sqlite:///{directory / DB_NAME}") as ledger:
