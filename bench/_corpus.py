@@ -16,8 +16,9 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 CONTRACT = EXAMPLES / "contracts" / "refund-replies.yaml"
 ROSTER = EXAMPLES / "roster.yaml"
 START = dt.datetime(2026, 10, 5, 8, 0, tzinfo=dt.UTC)
-WORDS = ("refund order parcel delivered damaged late customer policy invoice amount account "
-         "shipping return window receipt replacement voucher apology courier warehouse").split()
+WORDS = ["refund", "order", "parcel", "delivered", "damaged", "late", "customer", "policy", "invoice",
+         "amount", "account", "shipping", "return", "window", "receipt", "replacement", "voucher",
+         "apology", "courier", "warehouse"]
 
 
 def _text(rng: random.Random, size: int) -> str:

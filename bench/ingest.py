@@ -20,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _baseline  # noqa: E402
-import _corpus  # noqa: E402
+import _baseline
+import _corpus
 
-import accord.sdk  # noqa: E402
-from accord.canonical import canonical_bytes  # noqa: E402
+import accord.sdk
+from accord.canonical import canonical_bytes
 
 
 def accord_ledger(folder: str, name: str) -> accord.sdk.Ledger:

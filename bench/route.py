@@ -18,12 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _corpus  # noqa: E402
+import _corpus
 
-import accord.sdk  # noqa: E402
-from accord.contract import load_file  # noqa: E402
-from accord.model import Contract  # noqa: E402
-from accord.routing import Router  # noqa: E402
+import accord.sdk
+from accord.contract import load_file
+from accord.model import Contract
+from accord.routing import Router
 
 
 def decisions_per_second(n: int) -> float:

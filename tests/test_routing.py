@@ -18,7 +18,9 @@ from tests.conftest import T0, refund_contract, roster
 
 PEOPLE = {"support-ops-lead": "dana@example.com", "support-agent": "ann@example.com",
           "refunds-escalations": "eve@example.com", "support-director": "sam@example.com",
-          "risk-manager": "rik@example.com"}
+          "risk-manager": "rik@example.com", "ai-enablement": "ali@example.com",
+          "support-enablement": "sue@example.com", "data-platform": "dan@example.com",
+          "refunds-policy-owner": "pia@example.com"}
 
 
 def at(minutes: float) -> dt.datetime:

@@ -18,14 +18,14 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AccordError",
-    "Case",
-    "Ledger",
-    "Route",
-    "open",
     "ActionRefused",
+    "Case",
     "ContractRefused",
     "EventRefused",
     "IntegrityError",
     "InvalidFile",
+    "Ledger",
     "NotFound",
+    "Route",
+    "open",
 ]

@@ -49,7 +49,8 @@ def cli(ctx: click.Context, db: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn accord errors into one-line messages."""
     try:
-        cli.main(args=argv, prog_name="accord", standalone_mode=False)
+        # Without standalone mode click returns ``ctx.exit(code)`` codes instead of raising them.
+        code = cli.main(args=argv, prog_name="accord", standalone_mode=False)
     except AccordError as err:
         for line in err.lines():
             click.echo(f"accord: {line}" if not _located(line) else line, err=True)
@@ -65,13 +66,16 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def _located(line: str) -> bool:
+    """Whether an error line already names where it comes from (``path:line:col: …``)."""
     head = line.split(" ", 1)[0]
-    return head.count(":") >= 1 and head.endswith(":")
+    if not head.endswith(":") or head.startswith("--"):
+        return False
+    return ":" in head[:-1] or "/" in head or "." in head
 
 
 # Subcommand modules register themselves on `cli`.
-from accord.cli import _lint, _ledger, _runtime, _incident  # noqa: E402, F401, I001
+from accord.cli import _demo, _incident, _keys, _ledger, _lint, _runtime  # noqa: E402, F401

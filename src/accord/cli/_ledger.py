@@ -57,15 +57,15 @@ def contract_apply(ctx: click.Context, files: tuple[str, ...], actor: str, as_js
 @click.pass_context
 def contract_list(ctx: click.Context, as_json: bool) -> None:
     """List every applied contract version."""
-    rows = [{"workflow": c.workflow, "version": c.version, "hash": c.hash, "applied_at": c.at,
-             "seq": c.seq} for c in ledger(ctx).service.contracts()]
+    applied = ledger(ctx).service.contracts()
     if as_json:
-        echo_json({"contracts": rows})
+        echo_json({"contracts": [{"workflow": c.workflow, "version": c.version, "hash": c.hash,
+                                  "applied_at": c.at, "seq": c.seq} for c in applied]})
         return
-    if not rows:
+    if not applied:
         click.echo("no contracts applied yet: run `accord contract apply FILE`")
-    for r in rows:
-        click.echo(f"{r['workflow']:<28} v{r['version']:<4} {r['applied_at']}  sha256 {r['hash'][:16]}…")
+    for c in applied:
+        click.echo(f"{c.workflow:<28} v{c.version:<4} {c.at}  sha256 {c.hash[:16]}…")
 
 
 @contract.command("show")
@@ -226,7 +226,7 @@ def _gist(e: dict[str, Any]) -> str:
     if t == "policy.applied":
         return f"{d['policy']} {d['version']}: {d['result']}"
     text = d.get("content") or d.get("uri") or d.get("description") or d.get("exception") or ""
-    text = text if isinstance(text, str) else str(text)
+    text = " ".join((text if isinstance(text, str) else str(text)).split())  # one line a row
     return (text[:60] + "…") if len(text) > 60 else text
 
 
