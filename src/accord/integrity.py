@@ -49,12 +49,14 @@ def origin(store: Store) -> str:
     return value
 
 
-def verify(store: Store, checkpoint_text: str | None = None, verifier: Any = None) -> VerifyReport:
+def verify(store: Store, checkpoint_text: str | None = None, verifier: Any = None,
+           checkpoint_source: str = "checkpoint") -> VerifyReport:
     """Check every record; returns a report naming the lowest bad seq, if any.
 
-    Raises CheckpointError for a checkpoint that cannot be parsed.
+    Raises CheckpointError, naming ``checkpoint_source``, for a checkpoint that cannot be parsed.
     """
-    checkpoint = parse_checkpoint(checkpoint_text) if checkpoint_text is not None else None
+    checkpoint = (parse_checkpoint(checkpoint_text, source=checkpoint_source)
+                  if checkpoint_text is not None else None)
     leaves: list[bytes] = []
     first_bad: int | None = None
     problem: str | None = None

@@ -285,7 +285,8 @@ def verify(ctx: click.Context, checkpoint_file: str | None, pub_file: str | None
         except (OSError, UnicodeDecodeError) as err:
             raise UsageError(f"{checkpoint_file}: cannot read checkpoint: {err}") from None
     verifier = load_verifier(pub_file) if pub_file else None
-    report = integrity.verify(ledger(ctx).service.store, text, verifier)
+    report = integrity.verify(ledger(ctx).service.store, text, verifier,
+                              checkpoint_source=checkpoint_file or "checkpoint")
     if as_json:
         echo_json(report.as_json())
     else:
