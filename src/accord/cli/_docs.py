@@ -33,11 +33,16 @@ def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], clic
 def render() -> str:
     """The whole reference as Markdown."""
     parts = [HEADER]
+    contexts = {"accord": click.Context(cli, info_name="accord", terminal_width=100,
+                                        **cli.context_settings)}
     for path, command in _walk(cli, ["accord"]):
         if len(path) == 1:
             continue
-        ctx = click.Context(command, info_name=" ".join(path), terminal_width=100,
-                            max_content_width=100)
+        # Built under its parents' contexts, as a real run is, so settings such as
+        # `-h` inherit the same way whatever ran first in this process.
+        parent = contexts[" ".join(path[:-1])]
+        ctx = click.Context(command, info_name=path[-1], parent=parent)
+        contexts[" ".join(path)] = ctx
         parts.append(f"\n## `{' '.join(path)}`\n\n```text\n{command.get_help(ctx)}\n```\n")
     return "".join(parts)
 
