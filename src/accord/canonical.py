@@ -148,6 +148,10 @@ def _prepare_object(obj: dict[Any, Any]) -> Any:
             raise problem
         if not key.isascii() and max(key) > "\uffff":
             utf16_order = True
+        kind = type(item)
+        if kind is str or kind is bool or item is None or (
+                kind is int and -MAX_EXACT_INTEGER <= item <= MAX_EXACT_INTEGER):
+            continue  # already what RFC 8785 writes: skip the call (most members are these)
         try:
             prepared = _prepare(item)
         except _NotJson as err:
@@ -175,6 +179,8 @@ def _utf16_ordered(members: dict[str, Any]) -> orjson.Fragment:
 def _prepare_array(items: list[Any] | tuple[Any, ...]) -> list[Any] | tuple[Any, ...]:
     changed: list[Any] | None = None
     for index, item in enumerate(items):
+        if type(item) is str:
+            continue
         try:
             prepared = _prepare(item)
         except _NotJson as err:

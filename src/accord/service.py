@@ -12,6 +12,7 @@ import datetime as dt
 import difflib
 import hashlib
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,10 +23,14 @@ from accord.events import SYSTEM_ACTOR, Event, format_time, parse_event
 from accord.evidence import approval, exception_decisions, failed_policies, judge, latest_text
 from accord.merkle import leaf_hash
 from accord.model import Contract, Roster
-from accord.ports import Clock, Reader, Row, Store, SystemClock, Writer
+from accord.ports import Clock, Head, Reader, Row, Store, SystemClock, Writer
 from accord.record import StoredEvent
 from accord.routing import Route, Router
 from accord.vocab import WHOLE_ACTION
+
+# Cases whose state the write path keeps between transactions of this process.
+CASE_CACHE_SIZE = 1024
+_REFRESH_TYPES = ("contract.applied", "roster.applied")
 
 _PY_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,), "number": (int, float), "integer": (int,), "boolean": (bool,),
@@ -78,6 +83,10 @@ class CaseState:
     def attributes(self) -> dict[str, Any]:
         return dict(self.events[0].data.get("attributes", {}))
 
+    def copy(self) -> CaseState:
+        """A copy whose event list a refused batch may extend without touching this one."""
+        return CaseState(self.case, self.workflow, self.version, self.contract, list(self.events))
+
     def raised(self) -> dict[str, str]:
         return {e.data["exception"]: e.data["due"] for e in self.events if e.type == "exception.raised"}
 
@@ -94,11 +103,20 @@ class Batch:
         self.missing: list[str] = []
         self.client_events = 0
         self.routes: dict[str, Route] = {}
+        self.head = Head(size, chain)
+        self.changes_config = False  # stamps a contract or roster
+
+    @property
+    def new_head(self) -> Head:
+        """The log's head once this batch is appended."""
+        return Head(self.first - 1 + len(self.rows), self.chain)
 
     def stamp(self, *, case: str | None, workflow: str | None, type: str, at: str, actor: str,
               data: dict[str, Any], version: int | None, note: str | None = None) -> StoredEvent:
         event = StoredEvent(self.first + len(self.rows), case, workflow, type, at, actor, data,
                             version, self.recorded_at, note)
+        if type in _REFRESH_TYPES:
+            self.changes_config = True
         canonical = canonical_bytes(event.envelope())
         event.leaf_hash = leaf_hash(canonical)
         self.chain = chain_hash(self.chain, event.leaf_hash)
@@ -127,14 +145,25 @@ class LedgerService:
         self._routers: dict[tuple[str, int], Router] = {}
         self._rosters: list[AppliedRoster] = []
         self._seen_seq = 0
+        # The write path skips work while the log's head is the one it last saw: a head
+        # (size and chain hash) names the whole log, so an equal head means no other
+        # writer appended anything since.
+        self._refreshed: Head | None = None  # contracts and rosters are current at this head
+        self._cases: OrderedDict[str, CaseState] = OrderedDict()  # LRU, valid at _cases_head
+        self._cases_head: Head | None = None
         self._route_outputs = True  # only bench/route.py turns this off, to price routing
 
     # -- contracts and rosters ------------------------------------------------------
 
-    def _refresh(self, reader: Reader) -> None:
-        """Pick up contracts and rosters applied since we last looked (by any process)."""
+    def _refresh(self, reader: Reader, head: Head | None = None) -> None:
+        """Pick up contracts and rosters applied since we last looked (by any process).
+
+        Given the ``head`` the reader sees, nothing is read when we are current at it.
+        """
         with self._lock:
-            rows = reader.kind_rows(("contract.applied", "roster.applied"), self._seen_seq)
+            if head is not None and head == self._refreshed:
+                return
+            rows = reader.kind_rows(_REFRESH_TYPES, self._seen_seq)
             for row in rows:
                 event = StoredEvent.from_row(row)
                 if event.type == "contract.applied":
@@ -149,6 +178,8 @@ class LedgerService:
                     self._rosters.append(AppliedRoster(event.data["version"], event.data["hash"],
                                                        event.seq, event.at, roster))
                 self._seen_seq = max(self._seen_seq, event.seq)
+            if head is not None:
+                self._refreshed = head
 
     def refresh(self) -> None:
         with self.store.reading() as r:
@@ -244,13 +275,17 @@ class LedgerService:
         with self.store.writing() as w:
             head = w.head()
             batch = Batch(head.size, head.chain_hash, format_time(self.clock.now()))
-            self._refresh(w)
+            self._refresh(w, head)
             build(w, batch)
             if batch.problems:
                 if batch.missing and all(p.field == "enforce" for p in batch.problems):
                     raise ActionRefused(batch.problems, batch.missing)
                 raise EventRefused(batch.problems)
             w.append(batch.rows)
+        # Committed. Contracts and rosters stay current if we were and added none.
+        with self._lock:
+            if self._refreshed == head and not batch.changes_config:
+                self._refreshed = batch.new_head
         return batch
 
     def record_many(self, raw_events: Sequence[Any], wheres: Sequence[str] | None = None) -> Recorded:
@@ -274,19 +309,30 @@ class LedgerService:
         if not events:
             return Recorded(0, None, None)
 
+        states: dict[str, CaseState] = {}
+
         def build(w: Writer, batch: Batch) -> None:
-            states = self._load_cases(w, {e.case for e, _ in events})
+            states.update(self._load_cases(w, {e.case for e, _ in events}, batch.head))
             for event, where in events:
                 self._apply(event, where, states, batch)
 
         batch = self.write(build)
+        self._keep_cases(batch, states)
         rows = batch.rows
         return Recorded(batch.client_events, rows[0].seq if rows else None,
                         rows[-1].seq if rows else None, batch.routes)
 
-    def _load_cases(self, reader: Reader, case_ids: Iterable[str]) -> dict[str, CaseState]:
+    def _load_cases(self, reader: Reader, case_ids: Iterable[str], head: Head) -> dict[str, CaseState]:
+        """The cases' states at ``head``: copies of the cached ones, the rest read from the log."""
         states: dict[str, CaseState] = {}
-        for row in reader.case_rows(list(case_ids)):
+        wanted = set(case_ids)
+        with self._lock:
+            if self._cases_head != head:
+                self._cases.clear()
+                self._cases_head = head
+            for case in wanted & self._cases.keys():
+                states[case] = self._cases[case].copy()
+        for row in reader.case_rows(wanted - states.keys()):
             event = StoredEvent.from_row(row)
             assert event.case is not None
             state = states.get(event.case)
@@ -299,6 +345,20 @@ class LedgerService:
                 states[event.case] = state
             state.events.append(event)
         return states
+
+    def _keep_cases(self, batch: Batch, states: dict[str, CaseState]) -> None:
+        """Cache the states a committed batch left, valid at its new head."""
+        with self._lock:
+            if self._cases_head != batch.head:
+                self._cases.clear()  # another write of this process came in between
+                self._cases_head = None
+                return
+            for case, state in states.items():
+                self._cases[case] = state
+                self._cases.move_to_end(case)
+            while len(self._cases) > CASE_CACHE_SIZE:
+                self._cases.popitem(last=False)
+            self._cases_head = batch.new_head
 
     def _apply(self, event: Event, where: str, states: dict[str, CaseState], batch: Batch) -> None:
         def refuse(field: str, message: str) -> None:
@@ -396,7 +456,7 @@ class LedgerService:
                       batch: Batch) -> StoredEvent:
         batch.client_events += 1
         return batch.stamp(case=event.case, workflow=workflow, type=event.type,
-                           at=format_time(event.at), actor=event.actor, data=data,
+                           at=event.at_text or format_time(event.at), actor=event.actor, data=data,
                            version=version, note=event.note)
 
     def _route(self, state: CaseState, output: StoredEvent, batch: Batch) -> None:
@@ -423,7 +483,7 @@ class LedgerService:
     def _enforcement_gaps(self, state: CaseState, event: Event, batch: Batch) -> list[str]:
         """What an enforced action lacks, judged as if it were stored (SPEC §5)."""
         probe = StoredEvent(batch.first + len(batch.rows), state.case, state.workflow, event.type,
-                            format_time(event.at), event.actor, event.data, state.version,
+                            event.at_text or format_time(event.at), event.actor, event.data, state.version,
                             batch.recorded_at)
         events = [*state.events, probe]
         report = judge(state.contract, events)

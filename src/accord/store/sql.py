@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from typing import Any
@@ -77,6 +77,8 @@ class SqlStore:
         else:
             raise StorageError(f"--db {url!r}: accord stores its ledger in SQLite or PostgreSQL only")
         self._thread_lock = threading.Lock()
+        self._writer: Any = None  # the pooled DBAPI connection writes reuse (see `writing`)
+        self._mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         self._migrate()
 
     # -- schema -----------------------------------------------------------------
@@ -141,63 +143,119 @@ class SqlStore:
     @contextmanager
     def reading(self) -> Iterator[_Txn]:
         with self.engine.connect() as conn, conn.begin():
-            yield _Txn(conn)
+            yield _Txn(conn.connection.driver_connection, self._mark)
 
     @contextmanager
     def writing(self) -> Iterator[_Txn]:
         # The thread lock spares SQLite's busy handler the in-process contention;
         # the database lock (BEGIN IMMEDIATE / advisory lock) orders processes.
-        with self._thread_lock, self.engine.connect() as conn:
-            conn = conn.execution_options(accord_write=True)
+        #
+        # Writes run on one DBAPI connection this store keeps, at the driver: for a
+        # one-event transaction SQLAlchemy's checkout, events and statement handling
+        # cost more than SQLite's own work (bench/ingest.py, figure b).
+        with self._thread_lock:
+            fairy = self._writer or self.engine.raw_connection()
+            self._writer = None  # held by this transaction; put back only if healthy
+            dbapi: Any = fairy.driver_connection
             try:
-                with conn.begin():
-                    self._lock_pg(conn)
-                    yield _Txn(conn)
-            except sa.exc.IntegrityError as err:
-                raise StorageError(f"the ledger refused the write: {_reason(err)}") from None
+                if self.dialect == "sqlite":
+                    dbapi.execute("BEGIN IMMEDIATE")
+                else:
+                    with dbapi.cursor() as cur:
+                        cur.execute("SELECT pg_advisory_xact_lock(727101)")
+                yield _Txn(dbapi, self._mark)
+                dbapi.commit()
+            except BaseException as err:
+                if self._rollback(dbapi):
+                    self._writer = fairy
+                else:  # a broken connection: the pool opens a fresh one next time
+                    fairy.invalidate()
+                    fairy.close()
+                dbapi_module: Any = self.engine.dialect.dbapi
+                if isinstance(err, dbapi_module.IntegrityError):
+                    raise StorageError(f"the ledger refused the write: {_first_line(err)}") from None
+                if isinstance(err, dbapi_module.Error):
+                    raise StorageError(f"cannot write to the ledger at {self.url}: "
+                                       f"{_first_line(err)}") from None
+                raise
+            self._writer = fairy
+
+    @staticmethod
+    def _rollback(dbapi: Any) -> bool:
+        """Roll back an open write; False when the connection itself is broken."""
+        try:
+            dbapi.rollback()
+            return True
+        except Exception:  # a dead connection: the caller discards it
+            return False
 
     def close(self) -> None:
+        with self._thread_lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
         self.engine.dispose()
 
 
 def _reason(err: sa.exc.DBAPIError) -> str:
-    return str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+    return _first_line(err.orig) if err.orig else str(err)
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 class _Txn:
-    """Reads and appends inside one transaction."""
+    """Reads and appends inside one transaction, on the DBAPI connection.
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+    Plain SQL through the driver: every statement here is fixed text, and both
+    drivers stream rows without SQLAlchemy's per-statement work. ``mark`` is the
+    driver's placeholder (sqlite3 ``?``, psycopg ``%s``).
+    """
+
+    def __init__(self, dbapi: Any, mark: str) -> None:
+        self.dbapi = dbapi
+        self.mark = mark
+
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        cur = self.dbapi.cursor()
+        try:
+            cur.execute(sql, tuple(params))
+            return list(cur.fetchall())
+        finally:
+            cur.close()
+
+    def _marks(self, n: int) -> str:
+        return ", ".join([self.mark] * n)
 
     def head(self) -> Head:
-        row = self.conn.execute(sa.text(
-            "SELECT seq, chain_hash FROM accord_log ORDER BY seq DESC LIMIT 1")).first()
-        return Head(0, CHAIN_START) if row is None else Head(int(row[0]), bytes(row[1]))
+        rows = self._all("SELECT seq, chain_hash FROM accord_log ORDER BY seq DESC LIMIT 1")
+        return Head(0, CHAIN_START) if not rows else Head(int(rows[0][0]), bytes(rows[0][1]))
 
     def case_rows(self, case_ids: Collection[str]) -> list[Row]:
         ids = list(case_ids)
         out: list[Row] = []
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
-            stmt = sa.text(f"SELECT {_COLUMNS} FROM accord_log WHERE case_id IN :ids"
-                           ).bindparams(sa.bindparam("ids", expanding=True))
-            out.extend(_row(r) for r in self.conn.execute(stmt, {"ids": chunk}))
+            out.extend(_row(r) for r in self._all(
+                f"SELECT {_COLUMNS} FROM accord_log WHERE case_id IN ({self._marks(len(chunk))})", chunk))
         out.sort(key=lambda r: r.seq)
         return out
 
     def kind_rows(self, types: Collection[str], after_seq: int = 0) -> list[Row]:
-        stmt = sa.text(f"SELECT {_COLUMNS} FROM accord_log WHERE type IN :types AND seq > :after "
-                       "ORDER BY seq").bindparams(sa.bindparam("types", expanding=True))
-        return [_row(r) for r in self.conn.execute(stmt, {"types": list(types), "after": after_seq})]
+        kinds = list(types)
+        return [_row(r) for r in self._all(
+            f"SELECT {_COLUMNS} FROM accord_log WHERE type IN ({self._marks(len(kinds))}) "
+            f"AND seq > {self.mark} ORDER BY seq", [*kinds, after_seq])]
 
     def scan(self, start: int = 1, stop: int | None = None) -> Iterator[Row]:
         last = start - 1
         end = stop if stop is not None else 2**62
+        m = self.mark
         while True:
-            rows = self.conn.execute(sa.text(
-                f"SELECT {_COLUMNS} FROM accord_log WHERE seq > :last AND seq < :end "
-                "ORDER BY seq LIMIT :n"), {"last": last, "end": end, "n": _SCAN_BATCH}).all()
+            rows = self._all(f"SELECT {_COLUMNS} FROM accord_log WHERE seq > {m} AND seq < {m} "
+                             f"ORDER BY seq LIMIT {m}", (last, end, _SCAN_BATCH))
             if not rows:
                 return
             for r in rows:
@@ -205,24 +263,28 @@ class _Txn:
             last = int(rows[-1][0])
 
     def leaf_hashes(self, size: int) -> list[bytes]:
-        rows = self.conn.execute(sa.text(
-            "SELECT leaf_hash FROM accord_log WHERE seq <= :n ORDER BY seq"), {"n": size})
-        return [bytes(r[0]) for r in rows]
+        cur = self.dbapi.cursor()
+        try:
+            cur.execute(f"SELECT leaf_hash FROM accord_log WHERE seq <= {self.mark} ORDER BY seq", (size,))
+            return [bytes(r[0]) for r in cur]
+        finally:
+            cur.close()
 
     def meta(self, key: str) -> str | None:
-        value = self.conn.execute(sa.text("SELECT value FROM accord_meta WHERE key = :k"),
-                                  {"k": key}).scalar()
-        return None if value is None else str(value)
+        rows = self._all(f"SELECT value FROM accord_meta WHERE key = {self.mark}", (key,))
+        return None if not rows else str(rows[0][0])
 
     def append(self, rows: list[Row]) -> None:
         if not rows:
             return
-        self.conn.execute(
-            sa.text("INSERT INTO accord_log (seq, case_id, type, canonical, leaf_hash, chain_hash) "
-                    "VALUES (:seq, :case_id, :type, :canonical, :leaf_hash, :chain_hash)"),
-            [{"seq": r.seq, "case_id": r.case_id, "type": r.type, "canonical": r.canonical,
-              "leaf_hash": r.leaf_hash, "chain_hash": r.chain_hash} for r in rows],
-        )
+        cur = self.dbapi.cursor()
+        try:
+            cur.executemany(
+                "INSERT INTO accord_log (seq, case_id, type, canonical, leaf_hash, chain_hash) "
+                f"VALUES ({self._marks(6)})",
+                [(r.seq, r.case_id, r.type, r.canonical, r.leaf_hash, r.chain_hash) for r in rows])
+        finally:
+            cur.close()
 
 
 def _row(r: Any) -> Row:
