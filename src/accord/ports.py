@@ -10,16 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 CHAIN_START = bytes(32)
 """The chain hash "before" seq 1."""
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One stored log record, exactly as the database holds it."""
+class Row(NamedTuple):
+    """One stored log record, exactly as the database holds it (in column order)."""
 
     seq: int
     case_id: str | None

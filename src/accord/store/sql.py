@@ -250,17 +250,19 @@ class _Txn:
             f"AND seq > {self.mark} ORDER BY seq", [*kinds, after_seq])]
 
     def scan(self, start: int = 1, stop: int | None = None) -> Iterator[Row]:
-        last = start - 1
-        end = stop if stop is not None else 2**62
         m = self.mark
-        while True:
-            rows = self._all(f"SELECT {_COLUMNS} FROM accord_log WHERE seq > {m} AND seq < {m} "
-                             f"ORDER BY seq LIMIT {m}", (last, end, _SCAN_BATCH))
-            if not rows:
-                return
-            for r in rows:
-                yield _row(r)
-            last = int(rows[-1][0])
+        sql = f"SELECT {_COLUMNS} FROM accord_log WHERE seq >= {m} AND seq < {m} ORDER BY seq"
+        params = (start, stop if stop is not None else 2**62)
+        if self.mark == "?":  # sqlite3 steps the statement as we iterate: rows stream
+            cur = self.dbapi.cursor()
+        else:  # psycopg: a server-side cursor, else the whole log would be fetched at once
+            cur = self.dbapi.cursor(name="accord_scan")
+            cur.itersize = _SCAN_BATCH
+        try:
+            cur.execute(sql, params)
+            yield from map(Row._make, cur)
+        finally:
+            cur.close()
 
     def leaf_hashes(self, size: int) -> list[bytes]:
         cur = self.dbapi.cursor()
@@ -281,11 +283,10 @@ class _Txn:
         try:
             cur.executemany(
                 "INSERT INTO accord_log (seq, case_id, type, canonical, leaf_hash, chain_hash) "
-                f"VALUES ({self._marks(6)})",
-                [(r.seq, r.case_id, r.type, r.canonical, r.leaf_hash, r.chain_hash) for r in rows])
+                f"VALUES ({self._marks(6)})", rows)  # a Row is a tuple in column order
         finally:
             cur.close()
 
 
-def _row(r: Any) -> Row:
-    return Row(int(r[0]), r[1], r[2], bytes(r[3]), bytes(r[4]), bytes(r[5]))
+# Both drivers return int, str and bytes for these columns: a row is a Row as it comes.
+_row = Row._make
