@@ -2,7 +2,9 @@
 
 It does what any append-only hashed log must do at the least — build the stored
 envelope, canonicalise it, hash leaf and chain, insert and commit — with no
-validation, no rules and no routing, in the same batch sizes as accord.
+validation, no rules and no routing. It is given the rows accord stored (its
+routing records included), grouped by accord's transactions, so both write the
+same rows in the same batches.
 """
 
 from __future__ import annotations
@@ -27,9 +29,26 @@ def connect(path: str) -> sqlite3.Connection:
     return conn
 
 
+def stored_batches(path: str, bounds: list[tuple[int, int]]) -> list[list[dict[str, Any]]]:
+    """The envelopes accord stored at seqs ``first..last`` of each transaction, less the
+    keys the ledger stamps (``seq``, ``recorded_at``), which `write` adds again."""
+    conn = sqlite3.connect(path)
+    out = []
+    for first, last in bounds:
+        batch = []
+        for (canonical,) in conn.execute(
+                "SELECT canonical FROM accord_log WHERE seq BETWEEN ? AND ? ORDER BY seq", (first, last)):
+            env = orjson.loads(canonical)
+            del env["seq"], env["recorded_at"]
+            batch.append(env)
+        out.append(batch)
+    conn.close()
+    return out
+
+
 def write(conn: sqlite3.Connection, batches: list[list[dict[str, Any]]],
           recorded_at: str = "2026-11-26T00:00:00Z") -> int:
-    """Append every batch, one transaction each; returns the number of rows."""
+    """Append every batch of envelopes, one transaction each; returns the number of rows."""
     seq = 0
     chain = bytes(32)
     sha = hashlib.sha256
@@ -38,8 +57,7 @@ def write(conn: sqlite3.Connection, batches: list[list[dict[str, Any]]],
         rows = []
         for e in batch:
             seq += 1
-            env = {**e, "seq": seq, "workflow": "refund-replies", "contract_version": 1,
-                   "recorded_at": recorded_at}
+            env = {**e, "seq": seq, "recorded_at": recorded_at}
             canonical = dumps(env, option=orjson.OPT_SORT_KEYS)
             leaf = sha(b"\x00" + canonical).digest()
             chain = sha(chain + leaf).digest()
