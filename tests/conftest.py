@@ -131,3 +131,14 @@ def roster(**holders: str) -> Roster:
 def event(case: str, kind: str, at: str, data: dict[str, Any], actor: str = "system:app",
           **extra: Any) -> dict[str, Any]:
     return {"case": case, "type": kind, "at": at, "actor": actor, "data": data, **extra}
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run `accord ARGS` as the installed script does: (exit status, stdout, stderr)."""
+    from accord.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(list(args))
+    out, err = capsys.readouterr()
+    code = stopped.value.code
+    return (code if isinstance(code, int) else 0), out, err

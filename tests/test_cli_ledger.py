@@ -8,15 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from accord.cli import main
 from tests.conftest import event, refund_contract
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exit_info.value.code or 0), out, err
+from tests.conftest import run_cli as run
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from typing import Any, ClassVar
 import pytest
 
 import accord.sdk
-from accord.cli import main
 from accord.errors import NotFound, UsageError
 from accord.incident import (
     QUESTIONS,
@@ -24,6 +23,7 @@ from accord.incident import (
 from accord.sdk import Ledger
 from accord.testing import FixedClock, MemoryStore
 from tests.conftest import T0, refund_contract, roster
+from tests.conftest import run_cli as run
 
 PEOPLE = {"support-ops-lead": "dana@example.com", "support-agent": "ann@example.com",
           "refunds-escalations": "eve@example.com", "support-director": "sam@example.com",
@@ -488,11 +488,6 @@ def test_text_and_markdown_briefs_answer_all_seven_questions(refunds: Ledger) ->
 # -- through the command line --------------------------------------------------------------------
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exit_info.value.code or 0), out, err
 
 
 @pytest.fixture

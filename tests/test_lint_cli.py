@@ -12,8 +12,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from accord.cli import cli, main
+from accord.cli import cli
 from accord.lint import rules
+from tests.conftest import run_cli as run
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -24,13 +25,6 @@ BROKEN = sorted(p for p in (DATA / "broken").iterdir())
 INVALID = sorted((DATA / "invalid").glob("*.yaml"))
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run `accord ARGS` as the installed script does: (exit status, stdout, stderr)."""
-    with pytest.raises(SystemExit) as stopped:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = stopped.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 def lint_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
