@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 import accord.sdk
+from accord import integrity
 from accord.errors import ContractRefused, EventRefused, StorageError
 from accord.sdk import Ledger
 from tests.conftest import event, refund_contract, roster
@@ -200,3 +201,35 @@ def test_roster_resolves_holders_and_latest_is_authoritative(ledger: Ledger) -> 
 def test_unreachable_database_is_a_clear_error() -> None:
     with pytest.raises(StorageError, match="cannot open the ledger"):
         accord.sdk.open("postgresql://nobody@127.0.0.1:1/none")
+
+
+# -- the write path's cache: states kept between transactions must never go stale ------------------
+
+
+def review(case: str = "R-1", at: str = "2026-03-02T09:02:00Z") -> dict[str, object]:
+    return event(case, "review.recorded", at, {"reviewer": "ann@example.com", "decision": "approved",
+                                               "attests": ["correct"]}, actor="ann@example.com")
+
+
+def test_a_refused_batch_leaves_no_trace_in_later_writes(ledger: Ledger) -> None:
+    ledger.apply_contract(refund_contract())
+    ledger.record_many([opened("R-1")])
+    with pytest.raises(EventRefused):
+        ledger.record_many([output("R-1"), output("R-9")])  # R-9 was never opened
+    with pytest.raises(EventRefused, match=r"before any output\.generated"):
+        ledger.record_many([review("R-1")])  # the refused output must not be remembered
+    assert [e.type for e in ledger.service.case_events("R-1")] == ["case.opened"]
+
+
+def test_two_ledgers_on_one_database_see_each_others_writes(db_url: str) -> None:
+    with accord.sdk.open(db_url) as a, accord.sdk.open(db_url) as b:
+        a.apply_contract(refund_contract())
+        a.record_many([opened("R-1")])
+        b.record_many([output("R-1")])  # b learns the contract and the case from the log
+        a.record_many([review("R-1")])  # a's cached R-1 predates b's output: it must re-read
+        b.apply_contract(refund_contract(title="v2"))
+        a.record_many([opened("R-2")])  # opened under the version b applied
+        kinds = [e.type for e in a.service.case_events("R-1")]
+        assert kinds == ["case.opened", "output.generated", "routing.decided", "review.recorded"]
+        assert a.service.case_events("R-2")[0].contract_version == 2
+        assert integrity.verify(a.service.store).ok
