@@ -367,11 +367,12 @@ def _origin(e: StoredEvent, contract: Contract) -> list[Charge]:
     cause = ORIGIN_CAUSE[e.type]
     why = f"the {e.type} at seq {e.seq} introduced the defect"
     if cause == "bad_prompt":
-        charges = [Charge(cause, "prompt", contract.learning_owner("prompt"),
-                          f"{why} (prompt {e.data['prompt_version']})")]
-        if e.data.get("playbook_version"):
-            charges.append(Charge(cause, "playbook", contract.learning_owner("playbook"),
-                                  f"{why} (playbook {e.data['playbook_version']})"))
+        playbook = e.data.get("playbook_version")
+        # one phrase for both owners, so the answer names the output once
+        why += f" (prompt {e.data['prompt_version']}" + (f", playbook {playbook})" if playbook else ")")
+        charges = [Charge(cause, "prompt", contract.learning_owner("prompt"), why)]
+        if playbook:
+            charges.append(Charge(cause, "playbook", contract.learning_owner("playbook"), why))
         return charges
     if cause == "bad_routing_rule":
         return [Charge(cause, "routing_rule", e.data.get("rule_owner"), f"{why} ({_route_words(e.data)})")]
@@ -491,6 +492,11 @@ def open_incident(service: LedgerService, case: str, *, failed: list[str], fault
     def build(w: Writer, batch: Batch) -> None:
         events = [StoredEvent.from_row(row) for row in w.case_rows([case])]
         _check_input(case, contract, events, failed, faulty, summary, by)
+        latest = max((e for e in events if e.type not in LOG_TYPES), key=lambda e: e.when)
+        if now < latest.when:
+            raise UsageError(f"--now {format_time(now)} is before case {case}'s event at seq "
+                             f"{latest.seq} ({latest.at}): an incident is opened after what it "
+                             "reviews; give a later --now")
         review = answers(contract, events, failed=failed, faulty=faulty,
                          should_have_escalated=should_have_escalated, holder=holder, now=now)
         incident = f"INC-{_next_number(w, 'incident.opened', 'incident', _INCIDENT_ID)}"
@@ -611,6 +617,9 @@ def close_learning(service: LedgerService, la_id: str, change: str, by: str | No
         if closed is not None:
             raise UsageError(f"{la_id} was already closed at {closed.at} by {closed.actor} with change "
                              f"{closed.data['change']}; open a new incident if the fix did not hold")
+        if now < opened.when:
+            raise UsageError(f"--now {format_time(now)} is before {la_id} was opened ({opened.at}); "
+                             "give a later --now")
         closer = by or opened.data["person"]
         if not closer or closer.startswith("system:"):
             raise UsageError(f"--by: {la_id} must be closed by a person; its role "
@@ -675,7 +684,8 @@ def render_markdown(review: dict[str, Any], events: Sequence[StoredEvent] | None
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+    """Text for one Markdown table cell: one line, pipes escaped."""
+    return " ".join(text.split()).replace("|", "\\|")
 
 
 def render_html(review: dict[str, Any], events: Sequence[StoredEvent]) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from accord.vocab import (
     EVIDENCE_FIELDS,
@@ -53,7 +53,15 @@ Dimension = Annotated[str, AfterValidator(_dimension)]
 Attested = Annotated[str, AfterValidator(_attested)]
 EvidenceField = Annotated[str, AfterValidator(_evidence_field)]
 Duration = Annotated[str, AfterValidator(_duration)]
-Owner = str | list[str]
+def _owner(value: Any) -> Any:
+    # One clear message instead of one per member of the union below.
+    if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        return value
+    raise ValueError(f"must be a role name such as support-ops-lead, not {type(value).__name__} "
+                     f"{value!r}")
+
+
+Owner = Annotated[str | list[str], BeforeValidator(_owner)]
 """A role slug; a list is accepted only so lint can report it as ``diffuse-owner``."""
 
 AttributeType = Literal["string", "number", "integer", "boolean"]
@@ -74,7 +82,7 @@ class Review(_Model):
     attests: list[Attested] | None = None
     skip_when: str | None = None
     threshold_owner: Owner | None = None
-    sample_rate: float | None = Field(default=None, strict=False)
+    sample_rate: float | None = None  # strict: an integer is a number, true and "0.5" are not
     sampling_owner: Owner | None = None
 
 
