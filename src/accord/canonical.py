@@ -220,6 +220,9 @@ def parse_json(text: str | bytes) -> Any:
             _refuse_lone_surrogates(value, "$")
     except RecursionError:
         raise ValueError("the JSON is nested too deeply (hundreds of levels)") from None
+    except json.JSONDecodeError as err:
+        where = f"column {err.colno}" if err.lineno == 1 else f"line {err.lineno} column {err.colno}"
+        raise ValueError(f"{err.msg} at {where}") from None
     return value
 
 

@@ -33,9 +33,14 @@ ENVELOPE_KEYS = ("case", "type", "at", "actor", "data", "note")
 SYSTEM_ACTOR = "system:accord"
 
 
+# RFC 3339 §5.6 date-time; fromisoformat alone also takes ISO 8601 forms such as week
+# dates (2026-W48-4) and times without seconds.
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+
+
 def parse_time(text: str) -> dt.datetime:
     """An RFC 3339 timestamp with an offset, as an aware UTC datetime; ValueError otherwise."""
-    if not isinstance(text, str) or len(text) < 20 or text[10] not in "Tt":
+    if not isinstance(text, str) or not _RFC3339.fullmatch(text):
         raise ValueError(f"{text!r} is not an RFC 3339 time like 2026-11-26T10:02:11Z")
     try:
         value = dt.datetime.fromisoformat(text.replace("z", "Z"))

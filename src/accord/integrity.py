@@ -64,11 +64,17 @@ def verify(store: Store, checkpoint_text: str | None = None, verifier: Any = Non
     expected = 1
     with store.reading() as r:
         ledger_origin = r.meta("origin")
-        for row in r.scan():
+        for row in r.scan(start=-(2**62)):  # from the lowest seq stored, not from 1
             seq = row.seq
             if seq != expected:
-                first_bad, problem = expected, (
-                    f"seq {expected} is missing: the next stored record is seq {seq}")
+                first_bad, problem = (seq, f"seq {seq} precedes the log's first record, seq 1: "
+                                      "it was inserted") if seq < expected else (
+                    expected, f"seq {expected} is missing: the next stored record is seq {seq}")
+                break
+            if not (type(row.canonical) is bytes and type(row.leaf_hash) is bytes
+                    and type(row.chain_hash) is bytes):
+                first_bad, problem = seq, (f"seq {seq}: a hashed column is stored as "
+                                           "something other than bytes: the record was altered")
                 break
             leaf = _sha256(b"\x00" + row.canonical).digest()
             if leaf != row.leaf_hash:

@@ -512,7 +512,7 @@ class LedgerService:
                     if e.type != "exception.raised":
                         continue
                     name, due = e.data["exception"], e.data["due"]
-                    if _parse(due) > now:
+                    if _parse(due) >= now:  # a decision at the due time is still on time
                         continue
                     decided = any(d.type == "exception.decided" and d.data.get("exception") == name
                                   and d.when <= _parse(due) for d in events)

@@ -149,7 +149,7 @@ def _read_lines(files: tuple[str, ...]) -> tuple[list[Any], list[str]]:
                         continue
                     where = f"{label}:{number}"
                     try:
-                        events.append(parse_json(line))
+                        events.append(parse_json(line.rstrip("\r\n")))
                         wheres.append(where)
                     except ValueError as err:
                         problems.append(EventProblem(where, "", f"not a JSON object: {err}"))
@@ -293,7 +293,8 @@ def verify(ctx: click.Context, checkpoint_file: str | None, pub_file: str | None
         if report.ok:
             click.echo(f"ok: {report.size} records verify; root {report.as_json()['root']}")
         else:
-            click.echo(f"TAMPERED: first bad seq {report.first_bad}: {report.problem}")
+            click.echo(f"TAMPERED: first bad seq {report.first_bad}: {report.problem}"
+                       if report.first_bad is not None else f"CHECKPOINT FAILED: {report.problem}")
         if report.checkpoint is not None:
             cp = report.checkpoint
             sig = {"not_checked": "signature not checked (no --pub given)",

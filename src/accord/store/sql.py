@@ -90,7 +90,7 @@ class SqlStore:
                 if current != HEAD_REVISION:
                     self._upgrade(conn)
                 self._ensure_origin(conn)
-        except sa.exc.OperationalError as err:
+        except sa.exc.DBAPIError as err:  # unreachable server, not a database, no permission …
             raise StorageError(f"cannot open the ledger at {self.url}: {_reason(err)}") from None
 
     @staticmethod

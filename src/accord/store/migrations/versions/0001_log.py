@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("canonical", sa.LargeBinary, nullable=False),
         sa.Column("leaf_hash", sa.LargeBinary, nullable=False),
         sa.Column("chain_hash", sa.LargeBinary, nullable=False),
+        sa.CheckConstraint("seq >= 1", name="accord_log_seq_from_1"),
     )
     op.create_index("accord_log_case", "accord_log", ["case_id", "seq"])
     # The service reads the log by event type (contracts, exceptions, incidents, …). A plain
@@ -56,3 +57,8 @@ def upgrade() -> None:
             message = f"accord_log is append-only: {verb} refused (a correction is a new event)"
             op.execute(f"""CREATE TRIGGER accord_log_no_{verb.lower()} BEFORE {verb} ON accord_log
                 BEGIN SELECT RAISE(ABORT, '{message}'); END""")
+        # REPLACE (INSERT OR REPLACE) deletes the old row without firing DELETE triggers.
+        message = "accord_log is append-only: REPLACE refused (a correction is a new event)"
+        op.execute(f"""CREATE TRIGGER accord_log_no_replace BEFORE INSERT ON accord_log
+            WHEN EXISTS (SELECT 1 FROM accord_log WHERE seq = NEW.seq)
+            BEGIN SELECT RAISE(ABORT, '{message}'); END""")
