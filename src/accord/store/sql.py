@@ -9,6 +9,7 @@ SQLite WAL ``synchronous=FULL`` or PostgreSQL ``synchronous_commit=on``.
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from collections.abc import Collection, Iterator, Sequence
@@ -78,6 +79,7 @@ class SqlStore:
             raise StorageError(f"--db {url!r}: accord stores its ledger in SQLite or PostgreSQL only")
         self._thread_lock = threading.Lock()
         self._writer: Any = None  # the pooled DBAPI connection writes reuse (see `writing`)
+        self._writer_pid = os.getpid()
         self._mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         self._migrate()
 
@@ -154,6 +156,10 @@ class SqlStore:
         # one-event transaction SQLAlchemy's checkout, events and statement handling
         # cost more than SQLite's own work (bench/ingest.py, figure b).
         with self._thread_lock:
+            if self._writer_pid != os.getpid():  # a forked child must not share the parent's
+                self._writer = None             # connection: open its own (SQLAlchemy's advice)
+                self.engine.dispose(close=False)
+                self._writer_pid = os.getpid()
             fairy = self._writer or self.engine.raw_connection()
             self._writer = None  # held by this transaction; put back only if healthy
             dbapi: Any = fairy.driver_connection
