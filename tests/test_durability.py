@@ -83,3 +83,26 @@ def test_every_acknowledged_event_survives_kill_9(ledger: Ledger, db_url: str) -
         stored = {e.case for e in after.service.kind_events(["case.opened"])}
     assert set(acked) <= stored
     assert len(stored) >= len(acked)
+
+
+def test_forked_children_write_through_the_parents_ledger_object(ledger: Ledger) -> None:
+    """A child of os.fork() must open its own connection, not share the parent's."""
+    ledger.apply_contract(refund_contract())
+    ledger.record_many([opened("before-fork")])  # the parent now holds a write connection
+    children = []
+    for n in range(2):
+        pid = os.fork()
+        if pid == 0:  # the child: write, then leave without running pytest's teardown
+            signal.alarm(60)  # a child stuck on a shared connection dies, and the test fails
+            try:
+                for i in range(15):
+                    ledger.record_many([opened(f"child{n}-{i}")])
+            except BaseException:
+                os._exit(1)
+            os._exit(0)
+        children.append(pid)
+    for i in range(15):
+        ledger.record_many([opened(f"parent-{i}")])
+    assert all(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0 for pid in children)
+    report = integrity.verify(ledger.service.store)
+    assert report.ok and report.size == 1 + 1 + 3 * 15
