@@ -180,7 +180,8 @@ def test_confidence_is_readable_without_being_declared() -> None:
     ("Msg{x: 1} == null", "message construction"),
     (".amount > 1.0", "leading-dot names"),
     ("[1, 2].all(x, x > 0)", "the macro .all()"),
-    ("int(amount) > 1", "the function int()"),
+    ("string(amount) == '1'", "the function string()"),
+    ("int(tier) > 1", "int() of a string"),
     ("startsWith(tier, 'a')", "the function startsWith()"),
     ("tier.lowerAscii() == 'a'", "the method .lowerAscii()"),
     ("tier + 'x' == 'ax'", "string concatenation"),
@@ -371,11 +372,13 @@ def _rules() -> st.SearchStrategy[str]:
         st.sampled_from(["amount", "risk", "confidence", "(amount - amount)", "(risk * 0.0)"]),
         _double_literals, _int_literals,
         number.map(lambda x: f"-{_paren(x)}"),
+        st.one_of(number, integer).map(lambda x: f"double({x})"),
         _binary(number, ["+", "-", "*", "/", "/"], number),
         _conditional(boolean, number, number)))
     integer: st.SearchStrategy[str] = st.deferred(lambda: st.one_of(
         st.sampled_from(["count", "level", "(level - level)"]), _int_literals,
         integer.map(lambda x: f"-{_paren(x)}"),
+        st.one_of(number, integer).map(lambda x: f"int({x})"),
         _binary(integer, ["+", "-", "*", "/", "%"], integer),
         _conditional(boolean, integer, integer),
         string.map(lambda x: f"size({x})"), string.map(lambda x: f"{_paren(x)}.size()")))

@@ -37,6 +37,8 @@ CONFIDENCE: Final = "confidence"
 INT64_MIN: Final = -(2**63)
 INT64_MAX: Final = 2**63 - 1
 STRING_METHODS: Final = ("startsWith", "endsWith", "contains", "matches")
+CONVERSIONS: Final = {"int": INTEGER, "double": NUMBER}
+"""Conversion functions accord's rules take, of a number, and the type each yields."""
 
 _ARTICLE: Final = {BOOLEAN: "a boolean", INTEGER: "an integer", NUMBER: "a number",
                    STRING: "a string", NULL: "null", LIST: "a list"}
@@ -151,7 +153,7 @@ class Membership(Node):
 @dataclass(frozen=True, eq=False, kw_only=True)
 class Call(Node):
     function: str
-    """``size`` or one of :data:`STRING_METHODS`."""
+    """``size``, one of :data:`STRING_METHODS` or of :data:`CONVERSIONS`."""
     target: Node
     argument: Node | None = None
 
@@ -424,6 +426,8 @@ class Checker:
             return self.unsupported(tree, "has()", "; declared attributes are always present, "
                                     "and a rule that reads an absent confidence already fails "
                                     "towards review")
+        if name in CONVERSIONS:
+            return self.conversion(tree, name, arguments)
         if name != "size":
             hint = f"; write it as a method, `text.{name}(...)`" if name in STRING_METHODS else ""
             return self.unsupported(tree, f"the function {name}()", hint)
@@ -462,6 +466,17 @@ class Checker:
                                      f"({_regex_error(err)})")
         return Call(type=BOOLEAN, text=self.text(tree), function=method, target=target,
                     argument=argument)
+
+    def conversion(self, tree: ParseTree, name: str, arguments: list[ParseTree]) -> Node:
+        if len(arguments) != 1:
+            return self.mismatch(tree, f"calls {name}() with other than one argument")
+        argument = self.operand(arguments[0])
+        if argument.type == ERROR:
+            return Node(type=ERROR, text=self.text(tree))
+        if argument.type not in (INTEGER, NUMBER):
+            return self.unsupported(tree, f"{name}() of {article(argument.type)}",
+                                    "; accord's rules convert numbers only")
+        return Call(type=CONVERSIONS[name], text=self.text(tree), function=name, target=argument)
 
     def size(self, tree: ParseTree, target: Node) -> Node:
         if target.type == ERROR or (isinstance(target, ListLiteral) and target.element_type == ERROR):

@@ -14,8 +14,9 @@ The subset
     names and ``confidence``; ``!``, unary ``-``, ``&&``, ``||``, ``? :``,
     ``< <= > >= == !=``, ``x in [..]`` with a list literal, ``+ - * / %``,
     parentheses, list literals (after ``in`` and inside ``size()``),
-    ``size(x)``/``x.size()`` of a string or list, and the string methods
-    ``startsWith``, ``endsWith``, ``contains`` and ``matches`` (RE2).
+    ``size(x)``/``x.size()`` of a string or list, the string methods
+    ``startsWith``, ``endsWith``, ``contains`` and ``matches`` (RE2), and the
+    conversions ``int(x)`` (truncating towards zero) and ``double(x)`` of a number.
 
 Not in it (each reported as "not supported by accord's rule compiler"):
     ``has()`` (attributes are always present; an absent ``confidence`` makes
@@ -41,6 +42,7 @@ false, ``error || true`` is true), as CEL's commutative logic does.
 from __future__ import annotations
 
 import functools
+import math
 import operator
 import sys
 from collections.abc import Callable, Mapping
@@ -427,6 +429,10 @@ def _call(node: Call) -> Evaluate:
     target = _compile(node.target)
     if node.function == "size":
         return lambda env: len(target(env))
+    if node.function == "int":
+        return _to_int(node, target)
+    if node.function == "double":
+        return lambda env: float(target(env))
     assert node.argument is not None
     argument = _compile(node.argument)
     if node.function == "startsWith":
@@ -439,6 +445,19 @@ def _call(node: Call) -> Evaluate:
             return argument(env) in text
         return contains
     return _matches(node, target, argument)
+
+
+def _to_int(node: Call, target: Evaluate) -> Evaluate:
+    text = node.text
+
+    def to_int(env: Inputs) -> int:
+        value = target(env)
+        if type(value) is float:
+            if not math.isfinite(value):
+                raise EvaluationError(f"cannot convert {value} to an integer in `{text}`")
+            value = int(value)  # truncates towards zero, as CEL's int(double) does
+        return _checked(value, text)
+    return to_int
 
 
 def _matches(node: Call, target: Evaluate, argument: Evaluate) -> Evaluate:
