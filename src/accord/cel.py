@@ -164,6 +164,8 @@ def evaluate_reference(expression: str, attributes: Mapping[str, str], inputs: I
         result = runner.evaluate(activation)
     except IndexError as err:  # cel-python 0.5.0 crashes formatting `error && error`: still an error
         raise EvaluationError(f"cel-python: {err}") from err
+    except OverflowError as err:  # its int() of an infinity escapes as Python's error: still an error
+        raise EvaluationError(f"cel-python: {err}") from err
     except CELEvalError as err:
         message = str(err.args[0] if err.args else err).split(" (in activation")[0]
         raise EvaluationError(f"cel-python: {message}") from err
