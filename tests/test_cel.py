@@ -432,7 +432,27 @@ def test_compiled_rules_agree_with_cel_python(expression: str, inputs: dict[str,
     """Same value, or both err, for random rules of the subset on random cases."""
     assume(not problems(expression, ATTRIBUTES))
     compiled, reference = both(expression, inputs)
+    assume(compiled == reference or not cel_python_crashed(expression, inputs))
     assert compiled == reference, (expression, inputs)
+
+
+def cel_python_crashed(expression: str, inputs: dict[str, Any]) -> bool:
+    """Whether cel-python itself broke (an IndexError inside it, its known bug with some
+    nested error values) rather than evaluated: such a case says nothing about accord."""
+    try:
+        evaluate_reference(expression, ATTRIBUTES, inputs)
+    except EvaluationError as err:
+        return isinstance(err.__cause__, IndexError)
+    return False
+
+
+def test_a_cel_python_crash_is_recognised_as_its_own() -> None:
+    rule = "false && (size((amount in []) ? tier : tier) in [])"
+    assert not cel_python_crashed(rule, {})
+    nested = ("!(vip && !(count < ((amount < -amount) ? size((!(amount in []) && "
+              "(size(!(amount in []) ? tier : tier) in [])) ? tier : tier) : count)))")
+    assert cel_python_crashed(nested, {"vip": False})
+    assert compile_rule(nested, ATTRIBUTES).evaluate({"vip": False}) is True  # false && … is false
 
 
 def _loose_rules() -> st.SearchStrategy[str]:
