@@ -46,26 +46,38 @@ def stored_batches(path: str, bounds: list[tuple[int, int]]) -> list[list[dict[s
     return out
 
 
-def write(conn: sqlite3.Connection, batches: list[list[dict[str, Any]]],
-          recorded_at: str = "2026-11-26T00:00:00Z") -> int:
-    """Append every batch of envelopes, one transaction each; returns the number of rows."""
-    seq = 0
-    chain = bytes(32)
-    sha = hashlib.sha256
-    dumps = orjson.dumps
-    for batch in batches:
-        rows = []
-        for e in batch:
-            seq += 1
-            env = {**e, "seq": seq, "recorded_at": recorded_at}
-            canonical = dumps(env, option=orjson.OPT_SORT_KEYS)
-            leaf = sha(b"\x00" + canonical).digest()
-            chain = sha(chain + leaf).digest()
-            rows.append((seq, e["case"], e["type"], canonical, leaf, chain))
-        conn.execute("BEGIN IMMEDIATE")
-        conn.executemany("INSERT INTO log VALUES (?, ?, ?, ?, ?, ?)", rows)
-        conn.execute("COMMIT")
-    return seq
+class Writer:
+    """Appends batches of envelopes, one transaction each, continuing seq and chain across calls."""
+
+    def __init__(self, path: str, recorded_at: str = "2026-11-26T00:00:00Z") -> None:
+        self.conn = connect(path)
+        self.recorded_at = recorded_at
+        self.seq = 0
+        self.chain = bytes(32)
+
+    def write(self, batches: list[list[dict[str, Any]]]) -> int:
+        """Append every batch; returns the number of rows written."""
+        sha = hashlib.sha256
+        dumps = orjson.dumps
+        seq, chain, conn = self.seq, self.chain, self.conn
+        for batch in batches:
+            rows = []
+            for e in batch:
+                seq += 1
+                env = {**e, "seq": seq, "recorded_at": self.recorded_at}
+                canonical = dumps(env, option=orjson.OPT_SORT_KEYS)
+                leaf = sha(b"\x00" + canonical).digest()
+                chain = sha(chain + leaf).digest()
+                rows.append((seq, e["case"], e["type"], canonical, leaf, chain))
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany("INSERT INTO log VALUES (?, ?, ?, ?, ?, ?)", rows)
+            conn.execute("COMMIT")
+        written = seq - self.seq
+        self.seq, self.chain = seq, chain
+        return written
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def rehash(path: str) -> int:
