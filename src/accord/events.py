@@ -156,9 +156,9 @@ class Event:
     at: dt.datetime
     actor: str
     data: dict[str, Any]
-    note: str | None = None
-    at_text: str = ""
+    at_text: str
     """``at`` as stored (SPEC §5: UTC, ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``)."""
+    note: str | None = None
 
 
 # `at` already in its stored form: kept as sent instead of formatted again.
@@ -267,4 +267,4 @@ def parse_event(raw: Any, where: str) -> Event | list[EventProblem]:
     assert at is not None and isinstance(case, str) and isinstance(kind, str)
     assert isinstance(actor, str)
     at_text = raw["at"] if _STORED_TIME.fullmatch(raw["at"]) else format_time(at)
-    return Event(case, kind, at, actor, clean, note, at_text)
+    return Event(case, kind, at, actor, clean, at_text, note)

@@ -43,8 +43,9 @@ class Reader(Protocol):
     def kind_rows(self, types: Collection[str], after_seq: int = 0) -> list[Row]:
         """Rows of these (indexed) types with seq > after_seq, in seq order."""
 
-    def scan(self, start: int = 1, stop: int | None = None) -> Iterator[Row]:
-        """Rows with start <= seq (< stop), in seq order, streamed."""
+    def scan(self, start: int | None = None, stop: int | None = None) -> Iterator[Row]:
+        """Rows with start <= seq (< stop), in seq order, streamed; every stored row by default,
+        even one a forger put below seq 1."""
 
     def leaf_hashes(self, size: int) -> list[bytes]:
         """The stored leaf hashes of seqs 1..size."""

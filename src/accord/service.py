@@ -493,7 +493,7 @@ class LedgerService:
                       batch: Batch) -> StoredEvent:
         batch.client_events += 1
         return batch.stamp(case=event.case, workflow=workflow, type=event.type,
-                           at=event.at_text or format_time(event.at), actor=event.actor, data=data,
+                           at=event.at_text, actor=event.actor, data=data,
                            version=version, note=event.note)
 
     def _route(self, state: CaseState, output: StoredEvent, batch: Batch) -> None:
@@ -520,7 +520,7 @@ class LedgerService:
     def _enforcement_gaps(self, state: CaseState, event: Event, batch: Batch) -> list[str]:
         """What an enforced action lacks, judged as if it were stored (SPEC §5)."""
         probe = StoredEvent(batch.first + len(batch.rows), state.case, state.workflow, event.type,
-                            event.at_text or format_time(event.at), event.actor, event.data, state.version,
+                            event.at_text, event.actor, event.data, state.version,
                             batch.recorded_at)
         events = [*state.events, probe]
         report = judge(state.contract, events)

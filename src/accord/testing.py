@@ -57,8 +57,9 @@ class _MemoryTxn:
         wanted = set(types)
         return [r for r in self.rows if r.type in wanted and r.seq > after_seq]
 
-    def scan(self, start: int = 1, stop: int | None = None) -> Iterator[Row]:
-        return iter([r for r in self.rows if r.seq >= start and (stop is None or r.seq < stop)])
+    def scan(self, start: int | None = None, stop: int | None = None) -> Iterator[Row]:
+        return iter([r for r in self.rows if (start is None or r.seq >= start)
+                     and (stop is None or r.seq < stop)])
 
     def leaf_hashes(self, size: int) -> list[bytes]:
         return [r.leaf_hash for r in self.rows[:size]]

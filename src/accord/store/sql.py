@@ -27,6 +27,7 @@ from accord.ports import CHAIN_START, Head, Row
 HEAD_REVISION = "0001"
 _COLUMNS = "seq, case_id, type, canonical, leaf_hash, chain_hash"
 _SCAN_BATCH = 5000
+_WRITE_LOCK = "SELECT pg_advisory_xact_lock(727101)"  # orders writers across processes
 
 
 def _normalise_url(url: str) -> str:
@@ -138,7 +139,7 @@ class SqlStore:
 
     def _lock_pg(self, conn: Connection) -> None:
         if self.dialect == "postgresql":
-            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727101)")
+            conn.exec_driver_sql(_WRITE_LOCK)
 
     # -- transactions -------------------------------------------------------------
 
@@ -168,7 +169,7 @@ class SqlStore:
                     dbapi.execute("BEGIN IMMEDIATE")
                 else:
                     with dbapi.cursor() as cur:
-                        cur.execute("SELECT pg_advisory_xact_lock(727101)")
+                        cur.execute(_WRITE_LOCK)
                 yield _Txn(dbapi, self._mark)
                 dbapi.commit()
             except BaseException as err:
@@ -255,10 +256,11 @@ class _Txn:
             f"SELECT {_COLUMNS} FROM accord_log WHERE type IN ({self._marks(len(kinds))}) "
             f"AND seq > {self.mark} ORDER BY seq", [*kinds, after_seq])]
 
-    def scan(self, start: int = 1, stop: int | None = None) -> Iterator[Row]:
-        m = self.mark
-        sql = f"SELECT {_COLUMNS} FROM accord_log WHERE seq >= {m} AND seq < {m} ORDER BY seq"
-        params = (start, stop if stop is not None else 2**62)
+    def scan(self, start: int | None = None, stop: int | None = None) -> Iterator[Row]:
+        bounds = [(f"seq >= {self.mark}", start), (f"seq < {self.mark}", stop)]
+        where = " AND ".join(c for c, v in bounds if v is not None) or "TRUE"
+        sql = f"SELECT {_COLUMNS} FROM accord_log WHERE {where} ORDER BY seq"
+        params = tuple(v for _, v in bounds if v is not None)
         if self.mark == "?":  # sqlite3 steps the statement as we iterate: rows stream
             cur = self.dbapi.cursor()
         else:  # psycopg: a server-side cursor, else the whole log would be fetched at once
