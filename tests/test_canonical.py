@@ -115,6 +115,14 @@ def test_absurd_nesting_is_a_value_error_not_a_crash() -> None:
         canonical_bytes(value)
 
 
+def test_a_value_that_contains_itself_is_a_value_error_not_a_hang() -> None:
+    """A cycle is refused as too deep, not followed forever."""
+    loop: dict[str, Any] = {"a": 1}
+    loop["self"] = loop
+    with pytest.raises(ValueError, match="nested too deeply"):
+        canonical_bytes(loop)
+
+
 # --- equivalence with the reference over arbitrary JSON ---------------------------------------
 
 _FLOATS = st.one_of(

@@ -233,3 +233,68 @@ def test_two_ledgers_on_one_database_see_each_others_writes(db_url: str) -> None
         assert kinds == ["case.opened", "output.generated", "routing.decided", "review.recorded"]
         assert a.service.case_events("R-2")[0].contract_version == 2
         assert integrity.verify(a.service.store).ok
+
+
+# -- the kind index (migration 0002) --------------------------------------------------------------
+
+
+def _plan(engine: sa.Engine, sql: str, params: dict[str, object]) -> str:
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text("SET LOCAL enable_seqscan = off"))  # a tiny table: force the choice
+            return "\n".join(r[0] for r in conn.execute(sa.text("EXPLAIN " + sql), params))
+        return "\n".join(str(r[-1]) for r in conn.execute(sa.text("EXPLAIN QUERY PLAN " + sql), params))
+
+
+def test_reads_by_kind_use_the_partial_kind_index(ledger: Ledger) -> None:
+    from accord.store import sql as store_sql
+
+    ledger.apply_contract(refund_contract())
+    ledger.record_many([opened(), output()])
+    engine = ledger.service.store.engine  # type: ignore[attr-defined]
+    query = (f"SELECT seq FROM accord_log WHERE {store_sql._KIND_PREDICATE} "
+             "AND type IN (:a, :b) AND seq > :s ORDER BY seq")
+    assert "accord_log_kind" in _plan(engine, query, {"a": "exception.raised", "b": "action.taken", "s": 0})
+    with ledger.service.store.reading() as r:
+        assert [row.type for row in r.kind_rows(["routing.decided", "contract.applied"])] == [
+            "contract.applied", "routing.decided"]
+        with pytest.raises(ValueError, match="indexed kinds"):
+            r.kind_rows(["output.generated"])  # not indexed: reading it by type would scan the log
+
+
+def test_indexed_kinds_match_the_migration_that_created_the_index() -> None:
+    import importlib
+
+    from accord.store import sql as store_sql
+
+    migration = importlib.import_module("accord.store.migrations.versions.0002_kind_index")
+    assert migration.KINDS == store_sql.INDEXED_KINDS
+    assert migration.PREDICATE == store_sql._KIND_PREDICATE
+
+
+def test_a_ledger_made_at_revision_0001_is_upgraded_and_keeps_its_records(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from accord.store import sql as store_sql
+
+    with monkeypatch.context() as patch:  # a ledger written by accord at revision 0001
+        patch.setattr(store_sql, "HEAD_REVISION", "0001")
+        with accord.sdk.open(db_url) as old:
+            old.apply_contract(refund_contract())
+            old.record_many([opened(), output()])
+            with old.service.store.engine.connect() as conn:  # type: ignore[attr-defined]
+                assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+    with accord.sdk.open(db_url) as upgraded:
+        engine = upgraded.service.store.engine  # type: ignore[attr-defined]
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        query = f"SELECT seq FROM accord_log WHERE {store_sql._KIND_PREDICATE} AND type = :t"
+        assert "accord_log_kind" in _plan(engine, query, {"t": "routing.decided"})
+        upgraded.record_many([review()])
+        if engine.dialect.name == "sqlite":  # 0002 re-made the REPLACE guard: it still refuses
+            with pytest.raises(sa.exc.DBAPIError, match="REPLACE refused"), engine.begin() as conn:
+                conn.execute(sa.text("REPLACE INTO accord_log SELECT seq, case_id, 'x', canonical, "
+                                     "leaf_hash, chain_hash FROM accord_log WHERE seq = 2"))
+        assert integrity.verify(upgraded.service.store).ok
+        assert [e.type for e in upgraded.service.case_events("R-1")] == [
+            "case.opened", "output.generated", "routing.decided", "review.recorded"]
+        assert [e.seq for e in upgraded.service.kind_events(["routing.decided"])] == [4]

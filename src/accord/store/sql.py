@@ -24,11 +24,21 @@ from sqlalchemy.engine import Connection, Engine
 from accord.errors import StorageError
 from accord.ports import CHAIN_START, Head, Row
 
-HEAD_REVISION = "0001"
-_COLUMNS_LIST = ("seq", "case_id", "type", "canonical", "leaf_hash", "chain_hash")
-_COLUMNS = ", ".join(_COLUMNS_LIST)
+HEAD_REVISION = "0002"
+
+# The record types `kind_rows` reads; only these are in the partial index accord_log_kind
+# (migration 0002). A query names the index's predicate word for word, because SQLite
+# uses a partial index only when the query's WHERE contains the index's own terms.
+INDEXED_KINDS = ("contract.applied", "roster.applied", "routing.decided", "action.taken",
+                 "exception.raised", "exception.decided", "exception.escalated",
+                 "incident.opened", "learning.opened", "learning.closed")
+_KIND_PREDICATE = "type IN (" + ", ".join(f"'{k}'" for k in INDEXED_KINDS) + ")"
+_COLUMNS = "seq, case_id, type, canonical, leaf_hash, chain_hash"
+_INSERT = {  # by the driver's placeholder; SQLite's OR ROLLBACK: see _Txn.append
+    "?": f"INSERT OR ROLLBACK INTO accord_log ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+    "%s": f"INSERT INTO accord_log ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)",
+}
 _SCAN_BATCH = 5000
-_PARAMS_PER_STATEMENT = 32766  # SQLite's default SQLITE_MAX_VARIABLE_NUMBER; PostgreSQL takes 65535
 _WRITE_LOCK = "SELECT pg_advisory_xact_lock(727101)"  # orders writers across processes
 
 
@@ -48,10 +58,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.execute("PRAGMA page_size = 16384")
     cur.execute("PRAGMA journal_mode = WAL")
     cur.execute("PRAGMA synchronous = FULL")
-    # The append-only triggers make each INSERT a statement that may abort midway, so
-    # SQLite keeps a statement journal for it; in memory it costs a copy, in a temp file
-    # (the default once it passes 64 KiB) a write per statement (bench/ingest.py).
-    cur.execute("PRAGMA temp_store = MEMORY")
     cur.close()
 
 
@@ -122,9 +128,9 @@ class SqlStore:
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727100)")
                 cfg.attributes["connection"] = conn
                 if self._revision_in_txn(conn) != HEAD_REVISION:
-                    command.upgrade(cfg, "head")
+                    command.upgrade(cfg, HEAD_REVISION)
         else:
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, HEAD_REVISION)
             if conn.in_transaction():
                 conn.commit()
 
@@ -230,6 +236,7 @@ class _Txn:
     def __init__(self, dbapi: Any, mark: str) -> None:
         self.dbapi = dbapi
         self.mark = mark
+        self._insert = _INSERT[mark]
 
     def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         cur = self.dbapi.cursor()
@@ -258,9 +265,13 @@ class _Txn:
 
     def kind_rows(self, types: Collection[str], after_seq: int = 0) -> list[Row]:
         kinds = list(types)
+        unindexed = set(kinds).difference(INDEXED_KINDS)
+        if unindexed:  # a caller's mistake: reading these by type would scan the whole log
+            raise ValueError(f"kind_rows reads only indexed kinds; not {sorted(unindexed)}")
         return [_row(r) for r in self._all(
-            f"SELECT {_COLUMNS} FROM accord_log WHERE type IN ({self._marks(len(kinds))}) "
-            f"AND seq > {self.mark} ORDER BY seq", [*kinds, after_seq])]
+            f"SELECT {_COLUMNS} FROM accord_log WHERE {_KIND_PREDICATE} "
+            f"AND type IN ({self._marks(len(kinds))}) AND seq > {self.mark} ORDER BY seq",
+            [*kinds, after_seq])]
 
     def scan(self, start: int | None = None, stop: int | None = None) -> Iterator[Row]:
         bounds = [(f"seq >= {self.mark}", start), (f"seq < {self.mark}", stop)]
@@ -291,25 +302,19 @@ class _Txn:
         return None if not rows else str(rows[0][0])
 
     def append(self, rows: list[Row]) -> None:
-        """Insert ``rows`` with as few statements as the driver allows.
+        """Insert ``rows`` (a Row is a tuple in column order).
 
-        One multi-row INSERT, not one execution per row: each statement on the log
-        fires its triggers' checks and (on SQLite) keeps a statement journal, so a
-        batch costs those once per statement (bench/ingest.py figure a).
+        On SQLite the statement is ``INSERT OR ROLLBACK``: a refused row ends the
+        transaction, which accord rolls back anyway, and a statement that cannot
+        stop halfway needs no statement journal (see migration 0002).
         """
-        per_statement = _PARAMS_PER_STATEMENT // len(_COLUMNS_LIST)
+        if not rows:
+            return
         cur = self.dbapi.cursor()
         try:
-            for i in range(0, len(rows), per_statement):
-                chunk = rows[i:i + per_statement]
-                # a Row is a tuple in column order
-                cur.execute(self._insert(len(chunk)), [value for row in chunk for value in row])
+            cur.executemany(self._insert, rows)
         finally:
             cur.close()
-
-    def _insert(self, n: int) -> str:
-        one = f"({self._marks(len(_COLUMNS_LIST))})"
-        return f"INSERT INTO accord_log ({_COLUMNS}) VALUES " + ", ".join([one] * n)
 
 
 # Both drivers return int, str and bytes for these columns: a row is a Row as it comes.
