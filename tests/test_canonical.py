@@ -14,7 +14,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accord.canonical import MAX_EXACT_INTEGER, canonical_bytes, parse_json
+from accord.canonical import MAX_EXACT_INTEGER, canonical_bytes, canonical_envelope, parse_json
 
 MAX_SAFE_INTEGER = 2**53 - 1  # the largest int the rfc8785 reference accepts
 
@@ -156,6 +156,37 @@ ROUND_TRIP_VALUES = _json_values(_FLOATS.filter(lambda x: not 2.0**53 < abs(x) <
 def test_canonical_bytes_equals_the_rfc8785_reference(value: Any) -> None:
     """For any JSON value the fast path returns exactly rfc8785.dumps."""
     assert canonical_bytes(value) == rfc8785.dumps(value)
+
+
+_FLAT = st.none() | st.integers(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER) | _TEXT
+ENVELOPES = st.fixed_dictionaries(
+    {"seq": st.integers(1, MAX_SAFE_INTEGER), "case": _FLAT, "type": _TEXT, "at": _TEXT,
+     "actor": _TEXT, "data": JSON_VALUES, "contract_version": st.none() | st.integers(1, 10**6)},
+    optional={"note": _TEXT, "workflow": _FLAT})
+
+
+@settings(max_examples=600, deadline=None)
+@given(ENVELOPES)
+def test_canonical_envelope_equals_the_rfc8785_reference(envelope: dict[str, Any]) -> None:
+    """The envelope shortcut returns exactly rfc8785.dumps, whatever ``data`` holds."""
+    assert canonical_envelope(envelope) == rfc8785.dumps(envelope)
+
+
+@pytest.mark.parametrize("envelope", [
+    {"seq": 1, "case": "R-\ud800", "data": {}},          # a lone surrogate in a flat member
+    {"seq": 1, "case": "R-1", "data": {"x": float("nan")}},  # data the reference refuses
+    {"seq": 1, "case": "R-1", "data": {"\U0001f600": 1, "\uffff": 2}},  # UTF-16 key order
+])
+def test_canonical_envelope_refuses_and_orders_as_canonical_bytes_does(envelope: dict[str, Any]) -> None:
+    try:
+        expected: bytes | str = canonical_bytes(envelope)
+    except ValueError as err:
+        expected = str(err)
+    try:
+        got: bytes | str = canonical_envelope(envelope)
+    except ValueError as err:
+        got = str(err)
+    assert got == expected
 
 
 @settings(max_examples=200, deadline=None)

@@ -31,7 +31,7 @@ from typing import Any
 import orjson
 import rfc8785
 
-__all__ = ["MAX_EXACT_INTEGER", "canonical_bytes", "parse_json"]
+__all__ = ["MAX_EXACT_INTEGER", "canonical_bytes", "canonical_envelope", "parse_json"]
 
 MAX_EXACT_INTEGER = 2**53
 """The largest magnitude of an int accord canonicalises: every integer up to it is exactly a double.
@@ -84,6 +84,27 @@ def canonical_bytes(value: Any) -> bytes:
         return orjson.dumps(prepared, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:
         return _reference(value)
+
+
+def canonical_envelope(envelope: dict[str, Any]) -> bytes:
+    """:func:`canonical_bytes` of a ledger record's envelope, with less work.
+
+    An envelope's members are strings, the ledger's own small ints and nulls —
+    except ``data``, which may be any JSON value. Only ``data`` is prepared; the
+    envelope's own members and ASCII keys go to orjson as they are. Anything
+    unusual (a refusal, a lone surrogate) is left to :func:`canonical_bytes`,
+    which decides and names the place.
+    """
+    data = envelope.get("data")
+    try:
+        prepared = _prepare(data)
+    except (_NotJson, _UseReference, RecursionError):
+        return canonical_bytes(envelope)
+    ready = envelope if prepared is data else {**envelope, "data": prepared}
+    try:
+        return orjson.dumps(ready, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return canonical_bytes(envelope)
 
 
 def _reference(value: Any) -> bytes:

@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -147,9 +146,12 @@ _PEOPLE_FIELDS = {"review.recorded": "reviewer", "exception.decided": "decider",
                   "override.recorded": "by"}
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """A client event that passed the shape checks; ``data`` is plain JSON (nulls dropped)."""
+class Event(NamedTuple):
+    """A client event that passed the shape checks; ``data`` is plain JSON (nulls dropped).
+
+    A NamedTuple: immutable like a frozen dataclass, and several times cheaper to make,
+    which counts once per ingested event.
+    """
 
     case: str
     type: str
@@ -204,8 +206,43 @@ def _number_problems(value: Any, path: str) -> list[str]:
     return [f"{path}: {type(value).__name__} is not a JSON value"]
 
 
+_ENVELOPE_SET = frozenset(ENVELOPE_KEYS)
+
+
 def parse_event(raw: Any, where: str) -> Event | list[EventProblem]:
-    """Check one raw event's envelope and data; returns the Event or its problems."""
+    """Check one raw event's envelope and data; returns the Event or its problems.
+
+    Most events are well formed and already carry ``at`` in its stored form: they
+    are checked here in one pass. Anything else, and every event with a problem,
+    goes through :func:`_parse_event_checked`, which finds and words each
+    problem; both give the same answer (tests/test_events.py).
+    """
+    if type(raw) is dict and raw.keys() <= _ENVELOPE_SET:
+        kind: Any = raw.get("type")
+        case, actor, at_text, note = raw.get("case"), raw.get("actor"), raw.get("at"), raw.get("note")
+        data = raw.get("data", {})
+        model = DATA_MODELS.get(kind) if type(kind) is str else None
+        if (model is not None and type(case) is str and case and type(actor) is str and actor
+                and (note is None or type(note) is str) and type(data) is dict
+                and type(at_text) is str and _STORED_TIME.fullmatch(at_text)
+                and _numbers_fine(data)):
+            person = _PEOPLE_FIELDS.get(kind)
+            try:
+                at = dt.datetime.fromisoformat(at_text)  # ...Z: aware, in UTC
+                model.model_validate(data)
+            except (ValueError, ValidationError):  # a day that does not exist, or bad data
+                pass
+            else:
+                if person is None or not str(data.get(person, "")).startswith("system:"):
+                    # strict validation coerces nothing, so the checked input is what we store
+                    clean = dict(data) if None not in data.values() else {
+                        k: v for k, v in data.items() if v is not None}
+                    return Event(case, kind, at, actor, clean, at_text, note)
+    return _parse_event_checked(raw, where)
+
+
+def _parse_event_checked(raw: Any, where: str) -> Event | list[EventProblem]:
+    """:func:`parse_event` the long way: every check in turn, every problem listed."""
     if not isinstance(raw, dict):
         return [EventProblem(where, "", "an event is a JSON object with case, type, at, actor, data")]
     problems: list[EventProblem] = []

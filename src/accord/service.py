@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from accord.canonical import canonical_bytes
+from accord.canonical import canonical_bytes, canonical_envelope
 from accord.errors import ActionRefused, EventProblem, EventRefused, NotFound
 from accord.events import SYSTEM_ACTOR, Event, format_time, parse_event
 from accord.evidence import approval, exception_decisions, failed_policies, judge, latest_text
@@ -140,7 +140,7 @@ class Batch:
                             version, self.recorded_at, note)
         if type in _REFRESH_TYPES:
             self.changes_config = True
-        canonical = canonical_bytes(event.envelope())
+        canonical = canonical_envelope(event.envelope())
         event.leaf_hash = leaf_hash(canonical)
         self.chain = chain_hash(self.chain, event.leaf_hash)
         self.rows.append(Row(event.seq, case, type, canonical, event.leaf_hash, self.chain))
