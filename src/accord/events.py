@@ -52,7 +52,8 @@ def parse_time(text: str) -> dt.datetime:
 
 def format_time(value: dt.datetime) -> str:
     """``YYYY-MM-DDTHH:MM:SS[.ffffff]Z`` in UTC, the fraction dropped when zero."""
-    value = value.astimezone(dt.UTC)
+    if value.tzinfo is not dt.UTC:  # the clock's own times are UTC already
+        value = value.astimezone(dt.UTC)
     # isoformat, not strftime: the same text (years 1..9999 are four digits) at a third of the cost.
     return value.replace(tzinfo=None).isoformat() + "Z"
 

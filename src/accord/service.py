@@ -35,6 +35,7 @@ from accord.vocab import WHOLE_ACTION
 CASE_CACHE_SIZE = 1024
 CASE_CACHE_BULK = 64
 _REFRESH_TYPES = ("contract.applied", "roster.applied")
+_BULK_EVENTS = 100  # a batch this large is built with the cyclic collector paused (`_bulk`)
 
 _PY_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,), "number": (int, float), "integer": (int,), "boolean": (bool,),
@@ -74,7 +75,7 @@ class Recorded:
 
 
 @contextmanager
-def _bulk(events: int) -> Iterator[None]:
+def _bulk() -> Iterator[None]:
     """Pause the cyclic garbage collector while a large batch is built.
 
     A batch allocates many small objects that all stay alive until it commits,
@@ -82,7 +83,7 @@ def _bulk(events: int) -> Iterator[None]:
     about a tenth of ingest time (bench/ingest.py). It is re-enabled only if it
     was enabled, so a program that turned it off keeps it off.
     """
-    if events < 100 or not gc.isenabled():
+    if not gc.isenabled():
         yield
         return
     gc.disable()
@@ -318,7 +319,9 @@ class LedgerService:
         ``wheres`` names each one's origin for error messages (``file:line``).
         Raises EventRefused (or ActionRefused for enforcement) and stores nothing then.
         """
-        with _bulk(len(raw_events)):
+        if len(raw_events) < _BULK_EVENTS:
+            return self._record_many(raw_events, wheres)
+        with _bulk():
             return self._record_many(raw_events, wheres)
 
     def _record_many(self, raw_events: Sequence[Any], wheres: Sequence[str] | None) -> Recorded:
@@ -359,7 +362,8 @@ class LedgerService:
                 self._cases_head = head
             for case in wanted & self._cases.keys():
                 states[case] = self._cases[case].copy()
-        for row in reader.case_rows(wanted - states.keys()):
+        missing = wanted - states.keys()
+        for row in reader.case_rows(missing) if missing else ():
             event = StoredEvent.from_row(row)
             assert event.case is not None
             state = states.get(event.case)
@@ -492,9 +496,11 @@ class LedgerService:
     def _stamp_client(self, event: Event, workflow: str, version: int, data: dict[str, Any],
                       batch: Batch) -> StoredEvent:
         batch.client_events += 1
-        return batch.stamp(case=event.case, workflow=workflow, type=event.type,
-                           at=event.at_text, actor=event.actor, data=data,
-                           version=version, note=event.note)
+        stored = batch.stamp(case=event.case, workflow=workflow, type=event.type,
+                             at=event.at_text, actor=event.actor, data=data,
+                             version=version, note=event.note)
+        stored._at = event.at  # parsed already: `when` need not parse it again
+        return stored
 
     def _route(self, state: CaseState, output: StoredEvent, batch: Batch) -> None:
         router = self.router(state.workflow, state.version)

@@ -34,6 +34,7 @@ INDEXED_KINDS = ("contract.applied", "roster.applied", "routing.decided", "actio
                  "incident.opened", "learning.opened", "learning.closed")
 _KIND_PREDICATE = "type IN (" + ", ".join(f"'{k}'" for k in INDEXED_KINDS) + ")"
 _COLUMNS = "seq, case_id, type, canonical, leaf_hash, chain_hash"
+_HEAD = "SELECT seq, chain_hash FROM accord_log ORDER BY seq DESC LIMIT 1"
 _INSERT = {  # by the driver's placeholder; SQLite's OR ROLLBACK: see _Txn.append
     "?": f"INSERT OR ROLLBACK INTO accord_log ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
     "%s": f"INSERT INTO accord_log ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)",
@@ -250,11 +251,14 @@ class _Txn:
         return ", ".join([self.mark] * n)
 
     def head(self) -> Head:
-        rows = self._all("SELECT seq, chain_hash FROM accord_log ORDER BY seq DESC LIMIT 1")
-        return Head(0, CHAIN_START) if not rows else Head(int(rows[0][0]), bytes(rows[0][1]))
+        row = self.dbapi.execute(_HEAD).fetchone()
+        return Head(0, CHAIN_START) if row is None else Head(int(row[0]), bytes(row[1]))
 
     def case_rows(self, case_ids: Collection[str]) -> list[Row]:
         ids = list(case_ids)
+        if len(ids) == 1:  # the common read of a write: one case, already in seq order by the index
+            return [_row(r) for r in self._all(
+                f"SELECT {_COLUMNS} FROM accord_log WHERE case_id = {self.mark} ORDER BY seq", ids)]
         out: list[Row] = []
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
