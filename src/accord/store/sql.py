@@ -32,7 +32,7 @@ HEAD_REVISION = "0002"
 INDEXED_KINDS = ("contract.applied", "roster.applied", "routing.decided", "action.taken",
                  "exception.raised", "exception.decided", "exception.escalated",
                  "incident.opened", "learning.opened", "learning.closed")
-_KIND_PREDICATE = "type IN (" + ", ".join(f"'{k}'" for k in INDEXED_KINDS) + ")"
+_KIND_PREDICATE = "(" + " OR ".join(f"type = '{k}'" for k in INDEXED_KINDS) + ")"
 _COLUMNS = "seq, case_id, type, canonical, leaf_hash, chain_hash"
 _HEAD = "SELECT seq, chain_hash FROM accord_log ORDER BY seq DESC LIMIT 1"
 _INSERT = {  # by the driver's placeholder; SQLite's OR ROLLBACK: see _Txn.append

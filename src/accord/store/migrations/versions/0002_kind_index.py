@@ -34,7 +34,9 @@ depends_on = None
 KINDS = ("contract.applied", "roster.applied", "routing.decided", "action.taken",
          "exception.raised", "exception.decided", "exception.escalated",
          "incident.opened", "learning.opened", "learning.closed")
-PREDICATE = "type IN (" + ", ".join(f"'{k}'" for k in KINDS) + ")"
+# An OR of equalities, not `type IN (…)`: SQLite evaluates a partial index's WHERE for
+# every inserted row, and an IN list costs it a temporary table per statement (~4 µs a row).
+PREDICATE = "(" + " OR ".join(f"type = '{k}'" for k in KINDS) + ")"
 
 
 REPLACE_REFUSED = "accord_log is append-only: REPLACE refused (a correction is a new event)"
