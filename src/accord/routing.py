@@ -59,7 +59,12 @@ class Route:
 
 
 class Router:
-    """Decides routes for one contract version; rules compiled once."""
+    """Decides routes for one contract version; rules compiled once.
+
+    Everything a decision takes from the contract alone — the review mode's
+    fixed fields, roles, the attested scope, each exception route's owner and
+    SLA in seconds — is worked out here, once, not on every output.
+    """
 
     def __init__(self, contract: Contract, version: int) -> None:
         self.contract = contract
@@ -75,38 +80,52 @@ class Router:
             for route in contract.exceptions if route.when and route.name
         ]
         self.attribute_names = list(attrs)
+        self._mode = review.mode
+        self._sample_rate = review.sample_rate or 0.0
+        self._fixed: dict[str, Any] = {}  # review, rule and rule_owner where they do not vary
+        if review.mode == "always":
+            self._fixed = {"review": "required", "rule": None,
+                           "rule_owner": contract.learning_owner("routing_rule")}
+        elif review.mode == "none":
+            self._fixed = {"review": "not_required", "rule": None,
+                           "rule_owner": _role(review.threshold_owner)}
+        owner = review.sampling_owner if review.mode == "sampled" else review.threshold_owner
+        self._rule_owner = _role(owner)
+        self._reviewer_role = _role(review.reviewer) if review.mode != "none" else None
+        self._attests = list(review.attests or []) if review.mode != "none" else []
+        self._exception_terms = {  # name -> (owner, seconds to decide)
+            route.name: (_role(route.owner), duration_seconds(route.decide_within or "0s"))
+            for route, _ in self.exception_rules if route.name is not None
+        }
 
     def decide(self, case: str, attributes: Mapping[str, Any], confidence: float | None,
                at: dt.datetime, raised: Mapping[str, str] | None = None) -> dict[str, Any]:
         """The ``routing.decided`` data; ``raised`` maps already-raised exceptions to due times."""
-        c = self.contract
-        review = c.review
         inputs: dict[str, Any] = {name: attributes.get(name) for name in self.attribute_names}
         inputs["confidence"] = confidence
         env = {k: v for k, v in inputs.items() if v is not None}
         errors: list[str] = []
-        decision: dict[str, Any] = {}
-        if review.mode == "always":
-            decision.update(review="required", rule=None, rule_owner=c.learning_owner("routing_rule"))
-        elif review.mode == "sampled":
-            rate = review.sample_rate or 0.0
-            value = sample_value(c.workflow, case)
-            decision.update(review="sampled_in" if value < rate else "sampled_out",
-                            rule=f"sample_rate {rate:g}", sample_value=value,
-                            rule_owner=_role(review.sampling_owner))
-        elif review.mode == "risk_based":
+        mode = self._mode
+        decision: dict[str, Any]
+        if mode == "sampled":
+            rate = self._sample_rate
+            value = sample_value(self.contract.workflow, case)
+            decision = {"review": "sampled_in" if value < rate else "sampled_out",
+                        "rule": f"sample_rate {rate:g}", "sample_value": value,
+                        "rule_owner": self._rule_owner}
+        elif mode == "risk_based":
             skip = False
             if self.skip_rule is not None:
                 try:
                     skip = self.skip_rule.evaluate(env)
                 except EvaluationError as err:
                     errors.append(f"skip_when: {err}; reviewing instead of skipping")
-            decision.update(review="skipped" if skip else "required", rule=review.skip_when,
-                            rule_owner=_role(review.threshold_owner))
+            decision = {"review": "skipped" if skip else "required",
+                        "rule": self.contract.review.skip_when, "rule_owner": self._rule_owner}
         else:
-            decision.update(review="not_required", rule=None, rule_owner=_role(review.threshold_owner))
-        decision["reviewer_role"] = _role(review.reviewer) if review.mode != "none" else None
-        decision["attests"] = list(review.attests or []) if review.mode != "none" else []
+            decision = dict(self._fixed)
+        decision["reviewer_role"] = self._reviewer_role
+        decision["attests"] = list(self._attests)
         matched = None
         for route, rule in self.exception_rules:
             try:
@@ -115,13 +134,13 @@ class Router:
                 errors.append(f"exception {route.name} when: {err}; escalating instead")
                 hit = True
             if hit:
-                matched = route
+                matched = route.name
                 break
-        if matched is not None and matched.name is not None:
-            earlier = (raised or {}).get(matched.name)
-            due = earlier or format_time(
-                at + dt.timedelta(seconds=duration_seconds(matched.decide_within or "0s")))
-            decision.update(exception=matched.name, exception_owner=_role(matched.owner), due=due)
+        if matched is not None:
+            owner, seconds = self._exception_terms[matched]
+            earlier = (raised or {}).get(matched)
+            due = earlier or format_time(at + dt.timedelta(seconds=seconds))
+            decision.update(exception=matched, exception_owner=owner, due=due)
         else:
             decision.update(exception=None, exception_owner=None, due=None)
         decision.update(contract_version=self.version, inputs=inputs, errors=errors)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import gc
 import hashlib
 import threading
@@ -68,7 +69,13 @@ class Recorded:
     recorded: int
     first_seq: int | None
     last_seq: int | None
-    routes: dict[str, Route] = field(default_factory=dict)
+    decisions: dict[str, tuple[dict[str, Any], int]] = field(default_factory=dict, repr=False)
+    """Each routed case's latest routing.decided data and seq."""
+
+    @functools.cached_property
+    def routes(self) -> dict[str, Route]:
+        """Each routed case's latest route (made on first use: a bulk batch rarely asks)."""
+        return {case: Route.from_data(data, seq) for case, (data, seq) in self.decisions.items()}
 
     def as_json(self) -> dict[str, Any]:
         return {"recorded": self.recorded, "first_seq": self.first_seq, "last_seq": self.last_seq}
@@ -126,7 +133,7 @@ class Batch:
         self.problems: list[EventProblem] = []
         self.missing: list[str] = []
         self.client_events = 0
-        self.routes: dict[str, Route] = {}
+        self.routes: dict[str, tuple[dict[str, Any], int]] = {}  # case -> (decision, seq)
         self.head = Head(size, chain)
         self.changes_config = False  # stamps a contract or roster
 
@@ -510,7 +517,7 @@ class LedgerService:
         routed = batch.stamp(case=state.case, workflow=state.workflow, type="routing.decided",
                              at=output.at, actor=SYSTEM_ACTOR, data=decision, version=state.version)
         state.events.append(routed)
-        batch.routes[state.case] = Route.from_data(decision, routed.seq)
+        batch.routes[state.case] = (decision, routed.seq)
         name = decision["exception"]
         if name is not None and name not in raised:
             route = state.contract.exception(name)
