@@ -90,3 +90,14 @@ def test_every_single_envelope_fault_gets_the_same_answer_on_both_paths() -> Non
                 assert parse_event(raw, "x") == _parse_event_checked(raw, "x"), raw
                 compared += 1
     assert compared > 1000
+
+
+def test_format_time_writes_utc_with_z_and_drops_a_zero_fraction() -> None:
+    import datetime as dt
+
+    from accord.events import format_time
+
+    plus_two = dt.timezone(dt.timedelta(hours=2))
+    assert format_time(dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)) == "2026-01-02T03:04:05Z"
+    assert format_time(dt.datetime(2026, 1, 2, 3, 4, 5, 7, tzinfo=dt.UTC)) == "2026-01-02T03:04:05.000007Z"
+    assert format_time(dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=plus_two)) == "2026-01-02T01:04:05Z"

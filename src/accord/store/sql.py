@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
+import weakref
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
@@ -93,7 +94,7 @@ class SqlStore:
             raise StorageError(f"--db {url!r}: accord stores its ledger in SQLite or PostgreSQL only")
         self._thread_lock = threading.Lock()
         self._writer: Any = None  # the pooled DBAPI connection writes reuse (see `writing`)
-        self._writer_pid = os.getpid()
+        _OPEN_STORES.add(self)
         self._mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         self._migrate()
 
@@ -170,10 +171,6 @@ class SqlStore:
         # one-event transaction SQLAlchemy's checkout, events and statement handling
         # cost more than SQLite's own work (bench/ingest.py, figure b).
         with self._thread_lock:
-            if self._writer_pid != os.getpid():  # a forked child must not share the parent's
-                self._writer = None             # connection: open its own (SQLAlchemy's advice)
-                self.engine.dispose(close=False)
-                self._writer_pid = os.getpid()
             fairy = self._writer or self.engine.raw_connection()
             self._writer = None  # held by this transaction; put back only if healthy
             dbapi: Any = fairy.driver_connection
@@ -200,6 +197,16 @@ class SqlStore:
                 raise
             self._writer = fairy
 
+    def _forget_parent_connections(self) -> None:
+        """In a forked child: never touch the parent's connections; open new ones.
+
+        SQLAlchemy's advice for fork (``dispose(close=False)``); the lock is new too,
+        as another thread of the parent may have held it at the fork.
+        """
+        self._thread_lock = threading.Lock()
+        self._writer = None
+        self.engine.dispose(close=False)
+
     @staticmethod
     def _rollback(dbapi: Any) -> bool:
         """Roll back an open write; False when the connection itself is broken."""
@@ -215,6 +222,19 @@ class SqlStore:
                 self._writer.close()
                 self._writer = None
         self.engine.dispose()
+
+
+# Every open store, so that a forked child drops the connections it inherited. A hook at
+# fork, not a pid check per write: os.getpid() is a system call on every transaction.
+_OPEN_STORES: weakref.WeakSet[SqlStore] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for store in list(_OPEN_STORES):
+        store._forget_parent_connections()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _reason(err: sa.exc.DBAPIError) -> str:
