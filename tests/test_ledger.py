@@ -298,3 +298,20 @@ def test_a_ledger_made_at_revision_0001_is_upgraded_and_keeps_its_records(
         assert [e.type for e in upgraded.service.case_events("R-1")] == [
             "case.opened", "output.generated", "routing.decided", "review.recorded"]
         assert [e.seq for e in upgraded.service.kind_events(["routing.decided"])] == [4]
+
+
+def test_a_write_that_swallowed_a_refused_row_commits_nothing(sqlite_url: str) -> None:
+    """INSERT OR ROLLBACK ends the transaction: rows appended after it must not autocommit."""
+    from accord.ports import Row
+
+    with accord.sdk.open(sqlite_url) as ledger:
+        ledger.apply_contract(refund_contract())
+        store = ledger.service.store
+        with store.reading() as r:
+            first = r.scan().__next__()
+        with pytest.raises(StorageError, match="rolled it back"), store.writing() as w:
+            with pytest.raises(Exception):  # noqa: B017 - the driver's IntegrityError
+                w.append([first])  # seq 1 again: refused, and the transaction with it
+            w.append([Row(2, None, "roster.applied", b"{}", bytes(32), bytes(32))])
+        assert count(ledger) == 1
+        assert integrity.verify(store).ok

@@ -235,3 +235,29 @@ def test_routing_the_same_case_twice_gives_the_same_decision(
         route = case.output("x", model="m", prompt_version="v", confidence=confidence, at=at(1))
         decisions.append(route)
     assert decisions[0] == decisions[1]
+
+
+def test_two_exception_routes_of_one_name_each_keep_their_own_owner_and_sla() -> None:
+    """Names need not be unique: the matched route's owner and SLA decide, not its namesake's."""
+    routes = [{"name": "large-refund", "when": "amount >= 500", "owner": "refunds-escalations",
+               "decide_within": "4h", "evidence": ["input"], "escalate_to": "support-director"},
+              {"name": "large-refund", "when": "amount >= 100", "owner": "risk-manager",
+               "decide_within": "2d", "evidence": ["input"], "escalate_to": "support-director"}]
+    ledger = accord.sdk.open(store=MemoryStore(), clock=FixedClock(T0))
+    ledger.apply_contract(refund_contract(exceptions=routes))
+    big = open_case(ledger, "R-big", amount=900).output("x", model="m", prompt_version="v", at=at(1))
+    mid = open_case(ledger, "R-mid", amount=200).output("x", model="m", prompt_version="v", at=at(1))
+    assert (big.exception_owner, big.due) == ("refunds-escalations", "2026-03-02T13:01:00Z")
+    assert (mid.exception_owner, mid.due) == ("risk-manager", "2026-03-04T09:01:00Z")
+
+
+def test_a_returned_route_is_a_copy_the_ledger_does_not_depend_on() -> None:
+    ledger = accord.sdk.open(store=MemoryStore(), clock=FixedClock(T0))
+    ledger.apply_contract(refund_contract(enforce=True))
+    case = open_case(ledger, "R-1", amount=900)
+    route = case.output("x", model="m", prompt_version="v", confidence=0.5, at=at(1))
+    assert route.review == "required"
+    route.attests.clear()
+    route.inputs.clear()
+    with pytest.raises(ActionRefused, match="approval"):
+        case.action("email.sent", by="system:mailer", at=at(2))

@@ -15,6 +15,11 @@ from typing import NamedTuple, Protocol
 CHAIN_START = bytes(32)
 """The chain hash "before" seq 1."""
 
+INDEXED_KINDS = ("contract.applied", "roster.applied", "routing.decided", "action.taken",
+                 "exception.raised", "exception.decided", "exception.escalated",
+                 "incident.opened", "learning.opened", "learning.closed")
+"""The record types a store reads by type (`Reader.kind_rows`); any other type is read by case."""
+
 
 class Row(NamedTuple):
     """One stored log record, exactly as the database holds it (in column order)."""
@@ -41,7 +46,8 @@ class Reader(Protocol):
         """Every row of these cases, in seq order."""
 
     def kind_rows(self, types: Collection[str], after_seq: int = 0) -> list[Row]:
-        """Rows of these (indexed) types with seq > after_seq, in seq order."""
+        """Rows of these types (each one of INDEXED_KINDS; others raise ValueError) with
+        seq > after_seq, in seq order."""
 
     def scan(self, start: int | None = None, stop: int | None = None) -> Iterator[Row]:
         """Rows with start <= seq (< stop), in seq order, streamed; every stored row by default,

@@ -79,6 +79,9 @@ class Router:
             (route, compile_rule(route.when, attrs))
             for route in contract.exceptions if route.when and route.name
         ]
+        # each route's own owner and SLA seconds, by position: names need not be unique
+        self._exception_terms = [(_role(route.owner), duration_seconds(route.decide_within or "0s"))
+                                 for route, _ in self.exception_rules]
         self.attribute_names = list(attrs)
         self._mode = review.mode
         self._sample_rate = review.sample_rate or 0.0
@@ -93,10 +96,6 @@ class Router:
         self._rule_owner = _role(owner)
         self._reviewer_role = _role(review.reviewer) if review.mode != "none" else None
         self._attests = list(review.attests or []) if review.mode != "none" else []
-        self._exception_terms = {  # name -> (owner, seconds to decide)
-            route.name: (_role(route.owner), duration_seconds(route.decide_within or "0s"))
-            for route, _ in self.exception_rules if route.name is not None
-        }
 
     def decide(self, case: str, attributes: Mapping[str, Any], confidence: float | None,
                at: dt.datetime, raised: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -127,20 +126,21 @@ class Router:
         decision["reviewer_role"] = self._reviewer_role
         decision["attests"] = list(self._attests)
         matched = None
-        for route, rule in self.exception_rules:
+        for index, (route, rule) in enumerate(self.exception_rules):
             try:
                 hit = rule.evaluate(env)
             except EvaluationError as err:
                 errors.append(f"exception {route.name} when: {err}; escalating instead")
                 hit = True
             if hit:
-                matched = route.name
+                matched = index
                 break
         if matched is not None:
+            name = self.exception_rules[matched][0].name
             owner, seconds = self._exception_terms[matched]
-            earlier = (raised or {}).get(matched)
+            earlier = (raised or {}).get(name) if name is not None else None
             due = earlier or format_time(at + dt.timedelta(seconds=seconds))
-            decision.update(exception=matched, exception_owner=owner, due=due)
+            decision.update(exception=name, exception_owner=owner, due=due)
         else:
             decision.update(exception=None, exception_owner=None, due=None)
         decision.update(contract_version=self.version, inputs=inputs, errors=errors)

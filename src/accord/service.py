@@ -69,13 +69,13 @@ class Recorded:
     recorded: int
     first_seq: int | None
     last_seq: int | None
-    decisions: dict[str, tuple[dict[str, Any], int]] = field(default_factory=dict, repr=False)
-    """Each routed case's latest routing.decided data and seq."""
+    _decisions: dict[str, tuple[dict[str, Any], int]] = field(default_factory=dict, repr=False)
+    """Each routed case's latest routing.decided data and seq: the ledger's own objects."""
 
     @functools.cached_property
     def routes(self) -> dict[str, Route]:
-        """Each routed case's latest route (made on first use: a bulk batch rarely asks)."""
-        return {case: Route.from_data(data, seq) for case, (data, seq) in self.decisions.items()}
+        """Each routed case's latest route, as copies (made on first use: a bulk batch rarely asks)."""
+        return {case: Route.from_data(data, seq) for case, (data, seq) in self._decisions.items()}
 
     def as_json(self) -> dict[str, Any]:
         return {"recorded": self.recorded, "first_seq": self.first_seq, "last_seq": self.last_seq}

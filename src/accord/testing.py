@@ -10,7 +10,7 @@ import threading
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 
-from accord.ports import CHAIN_START, FixedClock, Head, Row
+from accord.ports import CHAIN_START, INDEXED_KINDS, FixedClock, Head, Row
 
 __all__ = ["FixedClock", "MemoryStore"]
 
@@ -55,6 +55,9 @@ class _MemoryTxn:
 
     def kind_rows(self, types: Collection[str], after_seq: int = 0) -> list[Row]:
         wanted = set(types)
+        unindexed = wanted.difference(INDEXED_KINDS)
+        if unindexed:  # as the SQL store does: a kind it has no index for is a caller's mistake
+            raise ValueError(f"kind_rows reads only indexed kinds; not {sorted(unindexed)}")
         return [r for r in self.rows if r.type in wanted and r.seq > after_seq]
 
     def scan(self, start: int | None = None, stop: int | None = None) -> Iterator[Row]:

@@ -23,16 +23,13 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from accord.errors import StorageError
-from accord.ports import CHAIN_START, Head, Row
+from accord.ports import CHAIN_START, INDEXED_KINDS, Head, Row
 
 HEAD_REVISION = "0002"
 
-# The record types `kind_rows` reads; only these are in the partial index accord_log_kind
-# (migration 0002). A query names the index's predicate word for word, because SQLite
-# uses a partial index only when the query's WHERE contains the index's own terms.
-INDEXED_KINDS = ("contract.applied", "roster.applied", "routing.decided", "action.taken",
-                 "exception.raised", "exception.decided", "exception.escalated",
-                 "incident.opened", "learning.opened", "learning.closed")
+# Only the INDEXED_KINDS are in the partial index accord_log_kind (migration 0002). A
+# query names the index's predicate word for word, because SQLite uses a partial index
+# only when the query's WHERE contains the index's own terms.
 _KIND_PREDICATE = "(" + " OR ".join(f"type = '{k}'" for k in INDEXED_KINDS) + ")"
 _COLUMNS = "seq, case_id, type, canonical, leaf_hash, chain_hash"
 _HEAD = "SELECT seq, chain_hash FROM accord_log ORDER BY seq DESC LIMIT 1"
@@ -181,6 +178,11 @@ class SqlStore:
                     with dbapi.cursor() as cur:
                         cur.execute(_WRITE_LOCK)
                 yield _Txn(dbapi, self._mark)
+                if self.dialect == "sqlite" and not dbapi.in_transaction:
+                    # INSERT OR ROLLBACK refused a row and ended the transaction; a caller
+                    # that caught that error must not have its later statements autocommit
+                    raise StorageError("the ledger refused the write and rolled it back; "
+                                       "nothing of it is stored")
                 dbapi.commit()
             except BaseException as err:
                 if self._rollback(dbapi):
@@ -334,6 +336,9 @@ class _Txn:
         """
         if not rows:
             return
+        if self.mark == "?" and not self.dbapi.in_transaction:
+            # an earlier INSERT OR ROLLBACK ended this write: these rows would autocommit alone
+            raise StorageError("the ledger refused the write and rolled it back; nothing of it is stored")
         cur = self.dbapi.cursor()
         try:
             cur.executemany(self._insert, rows)

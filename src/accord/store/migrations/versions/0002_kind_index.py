@@ -30,7 +30,7 @@ branch_labels = None
 depends_on = None
 
 # Frozen here as this revision created it; accord.store.sql.INDEXED_KINDS must match
-# (tests/test_store.py checks the two agree and that reads use the index).
+# (tests/test_ledger.py checks the two agree and that reads use the index).
 KINDS = ("contract.applied", "roster.applied", "routing.decided", "action.taken",
          "exception.raised", "exception.decided", "exception.escalated",
          "incident.opened", "learning.opened", "learning.closed")
