@@ -166,6 +166,9 @@ def evaluate_reference(expression: str, attributes: Mapping[str, str], inputs: I
         raise EvaluationError(f"cel-python: {err}") from err
     except OverflowError as err:  # its int() of an infinity escapes as Python's error: still an error
         raise EvaluationError(f"cel-python: {err}") from err
+    except ValueError as err:  # its int64 check raises a bare ValueError("overflow"), even
+        # comparing double(-2**63) with int(double(-2**63)), which holds no int64 overflow
+        raise EvaluationError(f"cel-python: {err}") from err
     except CELEvalError as err:
         message = str(err.args[0] if err.args else err).split(" (in activation")[0]
         raise EvaluationError(f"cel-python: {message}") from err
