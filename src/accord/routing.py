@@ -79,9 +79,10 @@ class Router:
             (route, compile_rule(route.when, attrs))
             for route in contract.exceptions if route.when and route.name
         ]
-        # each route's own owner and SLA seconds, by position: names need not be unique
-        self._exception_terms = [(_role(route.owner), duration_seconds(route.decide_within or "0s"))
-                                 for route, _ in self.exception_rules]
+        # each route's own owner and time to decide, by position: names need not be unique
+        self._exception_terms = [
+            (_role(route.owner), dt.timedelta(seconds=duration_seconds(route.decide_within or "0s")))
+            for route, _ in self.exception_rules]
         self.attribute_names = list(attrs)
         self._mode = review.mode
         self._sample_rate = review.sample_rate or 0.0
@@ -137,9 +138,9 @@ class Router:
                 break
         if matched is not None:
             name = self.exception_rules[matched][0].name
-            owner, seconds = self._exception_terms[matched]
+            owner, within = self._exception_terms[matched]
             earlier = (raised or {}).get(name) if name is not None else None
-            due = earlier or format_time(at + dt.timedelta(seconds=seconds))
+            due = earlier or format_time(at + within)
             decision.update(exception=name, exception_owner=owner, due=due)
         else:
             decision.update(exception=None, exception_owner=None, due=None)

@@ -247,6 +247,9 @@ class LedgerService:
 
     def router(self, workflow: str, version: int) -> Router:
         key = (workflow, version)
+        router = self._routers.get(key)  # built once; a dict read needs no lock
+        if router is not None:
+            return router
         with self._lock:
             router = self._routers.get(key)
             if router is None:
