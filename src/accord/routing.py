@@ -15,7 +15,7 @@ from typing import Any
 
 from accord.cel import EvaluationError, Rule, compile_rule
 from accord.events import format_time
-from accord.model import Contract
+from accord.model import Contract, ExceptionRoute
 from accord.vocab import duration_seconds
 
 
@@ -84,6 +84,10 @@ class Router:
             (_role(route.owner), dt.timedelta(seconds=duration_seconds(route.decide_within or "0s")))
             for route, _ in self.exception_rules]
         self.attribute_names = list(attrs)
+        self._routes_by_name: dict[str, ExceptionRoute] = {}
+        for route in contract.exceptions:  # the first of a name, as Contract.exception finds it
+            if route.name is not None:
+                self._routes_by_name.setdefault(route.name, route)
         self._mode = review.mode
         self._sample_rate = review.sample_rate or 0.0
         self._fixed: dict[str, Any] = {}  # review, rule and rule_owner where they do not vary
@@ -97,6 +101,10 @@ class Router:
         self._rule_owner = _role(owner)
         self._reviewer_role = _role(review.reviewer) if review.mode != "none" else None
         self._attests = list(review.attests or []) if review.mode != "none" else []
+
+    def exception_route(self, name: str) -> ExceptionRoute:
+        """The contract's exception route of this name (the first, if several share it)."""
+        return self._routes_by_name[name]
 
     def decide(self, case: str, attributes: Mapping[str, Any], confidence: float | None,
                at: dt.datetime, raised: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -110,10 +110,6 @@ class CaseState:
     contract: Contract
     events: list[StoredEvent]
 
-    @property
-    def attributes(self) -> dict[str, Any]:
-        return dict(self.events[0].data.get("attributes", {}))
-
     def copy(self) -> CaseState:
         """A copy whose event list a refused batch may extend without touching this one."""
         return CaseState(self.case, self.workflow, self.version, self.contract, list(self.events))
@@ -515,7 +511,8 @@ class LedgerService:
     def _route(self, state: CaseState, output: StoredEvent, batch: Batch) -> None:
         router = self.router(state.workflow, state.version)
         raised = state.raised()
-        decision = router.decide(state.case, state.attributes, output.data.get("confidence"),
+        attributes = state.events[0].data.get("attributes", {})  # read only: no copy needed
+        decision = router.decide(state.case, attributes, output.data.get("confidence"),
                                  output.when, raised)
         routed = batch.stamp(case=state.case, workflow=state.workflow, type="routing.decided",
                              at=output.at, actor=SYSTEM_ACTOR, data=decision, version=state.version)
@@ -523,8 +520,7 @@ class LedgerService:
         batch.routes[state.case] = (decision, routed.seq)
         name = decision["exception"]
         if name is not None and name not in raised:
-            route = state.contract.exception(name)
-            assert route is not None
+            route = router.exception_route(name)
             state.events.append(batch.stamp(
                 case=state.case, workflow=state.workflow, type="exception.raised", at=output.at,
                 actor=SYSTEM_ACTOR, version=state.version,
