@@ -63,7 +63,7 @@ class Router:
 
     Everything a decision takes from the contract alone — the review mode's
     fixed fields, roles, the attested scope, each exception route's owner and
-    SLA in seconds — is worked out here, once, not on every output.
+    time to decide — is worked out here, once, not on every output.
     """
 
     def __init__(self, contract: Contract, version: int) -> None:
@@ -75,14 +75,12 @@ class Router:
             compile_rule(review.skip_when, attrs)
             if review.mode == "risk_based" and review.skip_when else None
         )
+        # each route with its rule, owner and time to decide: names need not be unique
         self.exception_rules = [
-            (route, compile_rule(route.when, attrs))
+            (route.name, compile_rule(route.when, attrs), _role(route.owner),
+             dt.timedelta(seconds=duration_seconds(route.decide_within or "0s")))
             for route in contract.exceptions if route.when and route.name
         ]
-        # each route's own owner and time to decide, by position: names need not be unique
-        self._exception_terms = [
-            (_role(route.owner), dt.timedelta(seconds=duration_seconds(route.decide_within or "0s")))
-            for route, _ in self.exception_rules]
         self.attribute_names = list(attrs)
         self._routes_by_name: dict[str, ExceptionRoute] = {}
         for route in contract.exceptions:  # the first of a name, as Contract.exception finds it
@@ -134,24 +132,17 @@ class Router:
             decision = dict(self._fixed)
         decision["reviewer_role"] = self._reviewer_role
         decision["attests"] = list(self._attests)
-        matched = None
-        for index, (route, rule) in enumerate(self.exception_rules):
+        decision.update(exception=None, exception_owner=None, due=None)
+        for name, rule, owner, within in self.exception_rules:
             try:
                 hit = rule.evaluate(env)
             except EvaluationError as err:
-                errors.append(f"exception {route.name} when: {err}; escalating instead")
+                errors.append(f"exception {name} when: {err}; escalating instead")
                 hit = True
             if hit:
-                matched = index
+                due = (raised or {}).get(name) or format_time(at + within)
+                decision.update(exception=name, exception_owner=owner, due=due)
                 break
-        if matched is not None:
-            name = self.exception_rules[matched][0].name
-            owner, within = self._exception_terms[matched]
-            earlier = (raised or {}).get(name) if name is not None else None
-            due = earlier or format_time(at + within)
-            decision.update(exception=name, exception_owner=owner, due=due)
-        else:
-            decision.update(exception=None, exception_owner=None, due=None)
         decision.update(contract_version=self.version, inputs=inputs, errors=errors)
         return decision
 

@@ -177,12 +177,9 @@ class SqlStore:
                 else:
                     with dbapi.cursor() as cur:
                         cur.execute(_WRITE_LOCK)
-                yield _Txn(dbapi, self._mark)
-                if self.dialect == "sqlite" and not dbapi.in_transaction:
-                    # INSERT OR ROLLBACK refused a row and ended the transaction; a caller
-                    # that caught that error must not have its later statements autocommit
-                    raise StorageError("the ledger refused the write and rolled it back; "
-                                       "nothing of it is stored")
+                txn = _Txn(dbapi, self._mark)
+                yield txn
+                txn.still_open()  # else commit would end nothing and report success
                 dbapi.commit()
             except BaseException as err:
                 if self._rollback(dbapi):
@@ -261,6 +258,16 @@ class _Txn:
         self.mark = mark
         self._insert = _INSERT[mark]
 
+    def still_open(self) -> None:
+        """Raise StorageError if an INSERT OR ROLLBACK refused a row and so ended this write.
+
+        SQLite is back in autocommit then; a caller that caught the refusal must not go
+        on as if its transaction were still there.
+        """
+        if self.mark == "?" and not self.dbapi.in_transaction:
+            raise StorageError("the ledger refused the write and rolled it back; "
+                               "nothing of it is stored")
+
     def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         cur = self.dbapi.cursor()
         try:
@@ -336,9 +343,7 @@ class _Txn:
         """
         if not rows:
             return
-        if self.mark == "?" and not self.dbapi.in_transaction:
-            # an earlier INSERT OR ROLLBACK ended this write: these rows would autocommit alone
-            raise StorageError("the ledger refused the write and rolled it back; nothing of it is stored")
+        self.still_open()  # else these rows would autocommit on their own
         cur = self.dbapi.cursor()
         try:
             cur.executemany(self._insert, rows)
