@@ -121,22 +121,22 @@ class CaseState:
 class Batch:
     """New records of one write transaction, stamped in seq order."""
 
-    def __init__(self, size: int, chain: bytes, recorded_at: str) -> None:
-        self.first = size + 1
-        self.chain = chain
+    __slots__ = ("head", "first", "chain", "recorded_at", "rows", "problems", "missing",
+                 "client_events", "routes", "changes_config", "new_head")
+
+    def __init__(self, head: Head, recorded_at: str) -> None:
+        self.head = head
+        self.first = head.size + 1
+        self.chain = head.chain_hash
         self.recorded_at = recorded_at
         self.rows: list[Row] = []
         self.problems: list[EventProblem] = []
         self.missing: list[str] = []
         self.client_events = 0
         self.routes: dict[str, tuple[dict[str, Any], int]] = {}  # case -> (decision, seq)
-        self.head = Head(size, chain)
         self.changes_config = False  # stamps a contract or roster
-
-    @property
-    def new_head(self) -> Head:
-        """The log's head once this batch is appended."""
-        return Head(self.first - 1 + len(self.rows), self.chain)
+        self.new_head = head
+        """The log's head with this batch appended; `LedgerService.write` sets it on commit."""
 
     def stamp(self, *, case: str | None, workflow: str | None, type: str, at: str, actor: str,
               data: dict[str, Any], version: int | None, note: str | None = None) -> StoredEvent:
@@ -145,9 +145,9 @@ class Batch:
         if type in _REFRESH_TYPES:
             self.changes_config = True
         canonical = canonical_envelope(event.envelope())
-        event.leaf_hash = leaf_hash(canonical)
-        self.chain = chain_hash(self.chain, event.leaf_hash)
-        self.rows.append(Row(event.seq, case, type, canonical, event.leaf_hash, self.chain))
+        event.leaf_hash = leaf = leaf_hash(canonical)
+        self.chain = chain = chain_hash(self.chain, leaf)
+        self.rows.append(Row(event.seq, case, type, canonical, leaf, chain))
         return event
 
 
@@ -304,7 +304,7 @@ class LedgerService:
         """
         with self.store.writing() as w:
             head = w.head()
-            batch = Batch(head.size, head.chain_hash, format_time(self.clock.now()))
+            batch = Batch(head, format_time(self.clock.now()))
             self._refresh(w, head)
             build(w, batch)
             if batch.problems:
@@ -313,6 +313,7 @@ class LedgerService:
                 raise EventRefused(batch.problems)
             w.append(batch.rows)
         # Committed. Contracts and rosters stay current if we were and added none.
+        batch.new_head = Head(head.size + len(batch.rows), batch.chain)
         with self._lock:
             if self._refreshed == head and not batch.changes_config:
                 self._refreshed = batch.new_head
@@ -348,7 +349,7 @@ class LedgerService:
         states: dict[str, CaseState] = {}
 
         def build(w: Writer, batch: Batch) -> None:
-            states.update(self._load_cases(w, {e.case for e, _ in events}, batch.head))
+            states.update(self._load_cases(w, dict.fromkeys(e.case for e, _ in events), batch.head))
             for event, where in events:
                 self._apply(event, where, states, batch)
 
@@ -361,14 +362,18 @@ class LedgerService:
     def _load_cases(self, reader: Reader, case_ids: Iterable[str], head: Head) -> dict[str, CaseState]:
         """The cases' states at ``head``: copies of the cached ones, the rest read from the log."""
         states: dict[str, CaseState] = {}
-        wanted = set(case_ids)
+        missing = []
         with self._lock:
             if self._cases_head != head:
                 self._cases.clear()
                 self._cases_head = head
-            for case in wanted & self._cases.keys():
-                states[case] = self._cases[case].copy()
-        missing = wanted - states.keys()
+            cached = self._cases
+            for case in case_ids:
+                state = cached.get(case)
+                if state is not None:
+                    states[case] = state.copy()
+                else:
+                    missing.append(case)
         for row in reader.case_rows(missing) if missing else ():
             event = StoredEvent.from_row(row)
             assert event.case is not None
