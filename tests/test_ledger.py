@@ -272,32 +272,71 @@ def test_indexed_kinds_match_the_migration_that_created_the_index() -> None:
     assert migration.PREDICATE == store_sql._KIND_PREDICATE
 
 
-def test_a_ledger_made_at_revision_0001_is_upgraded_and_keeps_its_records(
-        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("revision", ["0001", "0002"])
+def test_an_older_ledger_is_upgraded_and_keeps_its_records(
+        db_url: str, revision: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from accord.store import sql as store_sql
 
-    with monkeypatch.context() as patch:  # a ledger written by accord at revision 0001
-        patch.setattr(store_sql, "HEAD_REVISION", "0001")
+    with monkeypatch.context() as patch:  # a ledger written by an earlier accord
+        patch.setattr(store_sql, "HEAD_REVISION", revision)
         with accord.sdk.open(db_url) as old:
             old.apply_contract(refund_contract())
             old.record_many([opened(), output()])
             with old.service.store.engine.connect() as conn:  # type: ignore[attr-defined]
-                assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+                assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == revision
     with accord.sdk.open(db_url) as upgraded:
         engine = upgraded.service.store.engine  # type: ignore[attr-defined]
         with engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0003"
         query = f"SELECT seq FROM accord_log WHERE {store_sql._KIND_PREDICATE} AND type = :t"
         assert "accord_log_kind" in _plan(engine, query, {"t": "routing.decided"})
+        assert "accord_log_case" in _plan(engine, "SELECT seq FROM accord_log WHERE case_id = :c",
+                                          {"c": "R-1"})
         upgraded.record_many([review()])
         if engine.dialect.name == "sqlite":  # 0002 re-made the REPLACE guard: it still refuses
             with pytest.raises(sa.exc.DBAPIError, match="REPLACE refused"), engine.begin() as conn:
                 conn.execute(sa.text("REPLACE INTO accord_log SELECT seq, case_id, 'x', canonical, "
                                      "leaf_hash, chain_hash FROM accord_log WHERE seq = 2"))
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:  # 0003's case index
+            _insert_opening(conn, 99, "R-1")
         assert integrity.verify(upgraded.service.store).ok
         assert [e.type for e in upgraded.service.case_events("R-1")] == [
             "case.opened", "output.generated", "routing.decided", "review.recorded"]
         assert [e.seq for e in upgraded.service.kind_events(["routing.decided"])] == [4]
+
+
+# -- the case index (migration 0003) --------------------------------------------------------------
+
+
+def _insert_opening(conn: sa.Connection, seq: int, case: str) -> None:
+    conn.execute(sa.text("INSERT INTO accord_log (seq, case_id, type, canonical, leaf_hash, chain_hash) "
+                         "VALUES (:s, :c, 'case.opened', :b, :b, :b)"), {"s": seq, "c": case, "b": b"x"})
+
+
+def test_the_database_refuses_a_case_opened_twice(ledger: Ledger) -> None:
+    ledger.apply_contract(refund_contract())
+    ledger.record_many([opened("R-1"), output("R-1")])
+    engine = ledger.service.store.engine  # type: ignore[attr-defined]
+    with pytest.raises(sa.exc.IntegrityError, match="accord_log_case"), engine.begin() as conn:
+        _insert_opening(conn, 99, "R-1")  # past the service, in plain SQL
+    with engine.begin() as conn:  # the same key space, no collision: another case's opening
+        _insert_opening(conn, 99, "R-2")
+        openings = conn.execute(sa.text("SELECT case_id FROM accord_log WHERE type = 'case.opened' "
+                                        "ORDER BY seq")).scalars().all()
+    assert openings == ["R-1", "R-2"]
+
+
+def test_a_case_is_read_through_the_case_index_in_seq_order(ledger: Ledger) -> None:
+    ledger.apply_contract(refund_contract())
+    ledger.record_many([opened("R-2"), opened("R-1"), output("R-2"), output("R-1"), review("R-1")])
+    engine = ledger.service.store.engine  # type: ignore[attr-defined]
+    assert "accord_log_case" in _plan(engine, "SELECT seq FROM accord_log WHERE case_id = :c", {"c": "R-1"})
+    with ledger.service.store.reading() as r:
+        one = r.case_rows(["R-1"])
+        both = r.case_rows(["R-1", "R-2"])
+    assert [row.type for row in one] == ["case.opened", "output.generated", "routing.decided",
+                                         "review.recorded"]
+    assert [row.seq for row in both] == sorted(row.seq for row in both) == [2, 3, 4, 5, 6, 7, 8]
 
 
 def test_a_write_that_swallowed_a_refused_row_commits_nothing(sqlite_url: str) -> None:

@@ -121,8 +121,8 @@ class CaseState:
 class Batch:
     """New records of one write transaction, stamped in seq order."""
 
-    __slots__ = ("head", "first", "chain", "recorded_at", "rows", "problems", "missing",
-                 "client_events", "routes", "changes_config", "new_head")
+    __slots__ = ("chain", "changes_config", "client_events", "first", "head", "missing", "new_head",
+                 "problems", "recorded_at", "routes", "rows")
 
     def __init__(self, head: Head, recorded_at: str) -> None:
         self.head = head
