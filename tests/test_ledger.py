@@ -287,18 +287,18 @@ def test_an_older_ledger_is_upgraded_and_keeps_its_records(
     with accord.sdk.open(db_url) as upgraded:
         engine = upgraded.service.store.engine  # type: ignore[attr-defined]
         with engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0004"
         query = f"SELECT seq FROM accord_log WHERE {store_sql._KIND_PREDICATE} AND type = :t"
         assert "accord_log_kind" in _plan(engine, query, {"t": "routing.decided"})
         assert "accord_log_case" in _plan(engine, "SELECT seq FROM accord_log WHERE case_id = :c",
                                           {"c": "R-1"})
         upgraded.record_many([review()])
-        if engine.dialect.name == "sqlite":  # 0002 re-made the REPLACE guard: it still refuses
-            with pytest.raises(sa.exc.DBAPIError, match="REPLACE refused"), engine.begin() as conn:
+        if engine.dialect.name == "sqlite":  # 0004's guard refuses a REPLACE as 0002's did
+            with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
                 conn.execute(sa.text("REPLACE INTO accord_log SELECT seq, case_id, 'x', canonical, "
                                      "leaf_hash, chain_hash FROM accord_log WHERE seq = 2"))
-        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:  # 0003's case index
-            _insert_opening(conn, 99, "R-1")
+        with pytest.raises(sa.exc.IntegrityError, match="accord_log_case"), engine.begin() as conn:
+            _insert_opening(conn, count(upgraded) + 1, "R-1")  # 0003's case index
         assert integrity.verify(upgraded.service.store).ok
         assert [e.type for e in upgraded.service.case_events("R-1")] == [
             "case.opened", "output.generated", "routing.decided", "review.recorded"]
@@ -317,10 +317,11 @@ def test_the_database_refuses_a_case_opened_twice(ledger: Ledger) -> None:
     ledger.apply_contract(refund_contract())
     ledger.record_many([opened("R-1"), output("R-1")])
     engine = ledger.service.store.engine  # type: ignore[attr-defined]
+    end = count(ledger) + 1  # where SQLite's append guard (0004) lets a record in
     with pytest.raises(sa.exc.IntegrityError, match="accord_log_case"), engine.begin() as conn:
-        _insert_opening(conn, 99, "R-1")  # past the service, in plain SQL
+        _insert_opening(conn, end, "R-1")  # past the service, in plain SQL
     with engine.begin() as conn:  # the same key space, no collision: another case's opening
-        _insert_opening(conn, 99, "R-2")
+        _insert_opening(conn, end, "R-2")
         openings = conn.execute(sa.text("SELECT case_id FROM accord_log WHERE type = 'case.opened' "
                                         "ORDER BY seq")).scalars().all()
     assert openings == ["R-1", "R-2"]
@@ -354,3 +355,96 @@ def test_a_write_that_swallowed_a_refused_row_commits_nothing(sqlite_url: str) -
             w.append([Row(2, None, "roster.applied", b"{}", bytes(32), bytes(32))])
         assert count(ledger) == 1
         assert integrity.verify(store).ok
+
+
+# -- the append guard and the remembered head (migration 0004) ------------------------------------
+
+
+def test_sqlite_refuses_an_insert_anywhere_but_at_the_end(sqlite_url: str) -> None:
+    with accord.sdk.open(sqlite_url) as ledger:
+        ledger.apply_contract(refund_contract())
+        ledger.record_many([opened("R-1"), output("R-1")])
+        engine = ledger.service.store.engine  # type: ignore[attr-defined]
+        end = count(ledger) + 1
+        for seq in (end + 1, end - 1, 0):  # a gap, below the end (a REPLACE), below seq 1
+            with pytest.raises(sa.exc.IntegrityError, match="goes at the end"), engine.begin() as conn:
+                _insert_opening(conn, seq, f"X-{seq}")
+        with engine.begin() as conn:  # at the end the guard lets it in (verify judges its hashes)
+            _insert_opening(conn, end, "X-end")
+        assert count(ledger) == end and not integrity.verify(ledger.service.store).ok
+
+
+def _count_writes(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that grows by one for each attempt the service makes at a write."""
+    attempts: list[int] = []
+    service = ledger.service
+    inner = service._write
+
+    def counted(build: object) -> object:
+        attempts.append(1)
+        return inner(build)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "_write", counted)
+    return attempts
+
+
+def test_a_write_after_another_ledgers_append_is_built_again_on_the_real_head(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with accord.sdk.open(db_url) as a, accord.sdk.open(db_url) as b:
+        a.apply_contract(refund_contract())
+        a.record_many([opened("R-1")])
+        b.record_many([output("R-1")])
+        attempts = _count_writes(a, monkeypatch)
+        # a remembers the head of its own last write; on SQLite it builds on that, finds
+        # the review refused (no output yet in its view), checks the head, and builds again
+        a.record_many([review("R-1")])
+        assert len(attempts) == (2 if db_url.startswith("sqlite") else 1)
+        a.record_many([opened("R-2")])  # after a wrong guess, the next writes read the head
+        assert len(attempts) == (3 if db_url.startswith("sqlite") else 2)
+        assert [e.type for e in a.service.case_events("R-1")] == [
+            "case.opened", "output.generated", "routing.decided", "review.recorded"]
+        assert integrity.verify(a.service.store).ok
+
+
+def test_a_write_that_adds_nothing_is_judged_on_the_real_head(db_url: str) -> None:
+    with accord.sdk.open(db_url) as a, accord.sdk.open(db_url) as b:
+        a.apply_contract(refund_contract())
+        b.apply_contract(refund_contract(title="v2"))
+        # a's remembered head predates v2: re-applying v1 is not a no-op but version 3
+        applied, stored = a.apply_contract(refund_contract())
+        assert (applied.version, stored) == (3, True)
+        assert [c.version for c in b.service.contracts()] == [1, 2, 3]
+        assert integrity.verify(a.service.store).ok
+
+
+def test_a_ledger_whose_log_was_cut_writes_at_the_real_end(db_url: str) -> None:
+    """A restore under a running ledger: the head it remembers is past the log's end."""
+    with accord.sdk.open(db_url) as ledger:
+        ledger.apply_contract(refund_contract())
+        ledger.record_many([opened("R-1"), output("R-1")])
+        engine = ledger.service.store.engine  # type: ignore[attr-defined]
+        with engine.begin() as conn:  # the tail goes, as if an older backup were restored
+            if engine.dialect.name == "postgresql":
+                conn.execute(sa.text("ALTER TABLE accord_log DISABLE TRIGGER accord_log_no_update"))
+                conn.execute(sa.text("DELETE FROM accord_log WHERE seq > 2"))
+                conn.execute(sa.text("ALTER TABLE accord_log ENABLE TRIGGER accord_log_no_update"))
+            else:
+                conn.execute(sa.text("DROP TRIGGER accord_log_no_delete"))
+                conn.execute(sa.text("DELETE FROM accord_log WHERE seq > 2"))
+        ledger.record_many([opened("R-2")])
+        assert count(ledger) == 3
+        assert [e.type for e in ledger.service.case_events("R-1")] == ["case.opened"]
+        assert integrity.verify(ledger.service.store).ok
+
+
+def test_alternating_ledgers_guess_the_head_wrong_rarely(
+        sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with accord.sdk.open(sqlite_url) as a, accord.sdk.open(sqlite_url) as b:
+        a.apply_contract(refund_contract())
+        attempts = {name: _count_writes(ledger, monkeypatch) for name, ledger in (("a", a), ("b", b))}
+        for i in range(40):
+            (a if i % 2 else b).record_many([opened(f"R-{i}")])
+        # 20 writes each; each ledger guesses wrong once (its second write; b's first write
+        # had nothing to guess from), then reads the head for its next writes
+        assert (len(attempts["a"]), len(attempts["b"])) == (21, 21)
+        assert count(a) == 41 and integrity.verify(a.service.store).ok

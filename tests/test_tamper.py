@@ -45,6 +45,7 @@ class Raw:
             else:
                 conn.execute(sa.text("DROP TRIGGER IF EXISTS accord_log_no_update"))
                 conn.execute(sa.text("DROP TRIGGER IF EXISTS accord_log_no_delete"))
+                conn.execute(sa.text("DROP TRIGGER IF EXISTS accord_log_append_at_head"))
             for s in statements:
                 conn.execute(sa.text(s), params)
             if self.pg:

@@ -59,9 +59,22 @@ class Reader(Protocol):
     def meta(self, key: str) -> str | None: ...
 
 
+class HeadMoved(Exception):
+    """The log had moved past the head a write was built on; nothing of the write is stored.
+
+    Raised by `Writer.append` only when the writer's `head()` was the head its store
+    remembered from its own last commit rather than one read from the database, and
+    another writer had appended since (or the log was cut). The write is then built
+    again on the head read from the database.
+    """
+
+
 class Writer(Reader, Protocol):
     def append(self, rows: list[Row]) -> None:
-        """Append rows (seqs continue the head); committed when the `writing` block exits."""
+        """Append rows (seqs continue the head); committed when the `writing` block exits.
+
+        Raises HeadMoved (see there) when the head was a remembered one that no longer holds.
+        """
 
 
 class Store(Protocol):

@@ -26,7 +26,7 @@ from accord.events import SYSTEM_ACTOR, Event, format_time, parse_event
 from accord.evidence import approval, exception_decisions, failed_policies, judge, latest_text
 from accord.merkle import leaf_hash
 from accord.model import Contract, Roster
-from accord.ports import Clock, Head, Reader, Row, Store, SystemClock, Writer
+from accord.ports import Clock, Head, HeadMoved, Reader, Row, Store, SystemClock, Writer
 from accord.record import StoredEvent
 from accord.routing import Route, Router
 from accord.vocab import WHOLE_ACTION
@@ -301,7 +301,18 @@ class LedgerService:
         ``build`` reads through the writer and stamps new records with
         ``batch.stamp(...)``; problems it adds to ``batch.problems`` refuse the
         whole batch (EventRefused), and so does any exception it raises.
+
+        ``build`` may run twice, so it starts from nothing each time: when the
+        store built on the head it remembered and another writer had appended
+        since (HeadMoved), nothing was stored and the write is built again on
+        the head read from the database.
         """
+        try:
+            return self._write(build)
+        except HeadMoved:
+            return self._write(build)
+
+    def _write(self, build: Callable[[Writer, Batch], None]) -> Batch:
         with self.store.writing() as w:
             head = w.head()
             batch = Batch(head, format_time(self.clock.now()))
@@ -349,6 +360,7 @@ class LedgerService:
         states: dict[str, CaseState] = {}
 
         def build(w: Writer, batch: Batch) -> None:
+            states.clear()  # a second run (see `write`) starts again from the log
             states.update(self._load_cases(w, dict.fromkeys(e.case for e, _ in events), batch.head))
             for event, where in events:
                 self._apply(event, where, states, batch)
@@ -555,6 +567,7 @@ class LedgerService:
         written: list[StoredEvent] = []
 
         def build(w: Writer, batch: Batch) -> None:
+            written.clear()  # a second run (see `write`) starts again
             rows = w.kind_rows(("exception.raised", "exception.decided", "exception.escalated"))
             by_case: dict[str, list[StoredEvent]] = {}
             for row in rows:
