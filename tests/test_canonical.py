@@ -63,6 +63,26 @@ def test_numbers_orjson_spells_differently_come_out_as_rfc8785_says(value: Any, 
     assert canonical_bytes(value) == expected
 
 
+_EDGES = [1e-5, -1e-5, math.nextafter(1e-5, 0), math.nextafter(-1e-5, 0), 9.999999e-6, 1.5e-5,
+          math.nextafter(1e21, 0), -math.nextafter(1e21, 0), 2.0**53 - 0.5, 0.1, -0.649, 125.26,
+          5e-324, 1e300, 1e21, -1e21]
+
+
+@pytest.mark.parametrize("number", _EDGES)
+def test_floats_at_the_edges_of_orjsons_agreement_match_the_reference_in_any_container(number: float) -> None:
+    """Object members and array items skip the float call where orjson already agrees (|x| >= 1e-5,
+    non-integral, below 1e21); at and across those edges the bytes are still RFC 8785's."""
+    for value in ({"x": number}, [number], {"x": [number, {"y": number}]}, number):
+        assert canonical_bytes(value) == rfc8785.dumps(value), value
+
+
+@pytest.mark.parametrize("number", [math.inf, -math.inf, math.nan])
+def test_non_finite_floats_are_refused_in_any_container(number: float) -> None:
+    for value in ({"x": number}, [number], number):
+        with pytest.raises(ValueError, match="finite"):
+            canonical_bytes(value)
+
+
 # --- refusals ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("value", "where"), [
