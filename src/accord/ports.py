@@ -12,6 +12,8 @@ from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager
 from typing import NamedTuple, Protocol
 
+from accord.errors import StorageError
+
 CHAIN_START = bytes(32)
 """The chain hash "before" seq 1."""
 
@@ -59,13 +61,14 @@ class Reader(Protocol):
     def meta(self, key: str) -> str | None: ...
 
 
-class HeadMoved(Exception):
+class HeadMoved(StorageError):
     """The log had moved past the head a write was built on; nothing of the write is stored.
 
     Raised by `Writer.append` only when the writer's `head()` was the head its store
     remembered from its own last commit rather than one read from the database, and
-    another writer had appended since (or the log was cut). The write is then built
-    again on the head read from the database.
+    another writer had appended since (or the log was cut). `LedgerService.write`
+    then builds the write again on the head read from the database, so a user never
+    sees it.
     """
 
 
