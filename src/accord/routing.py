@@ -15,7 +15,7 @@ from typing import Any
 
 from accord.cel import EvaluationError, Rule, compile_rule
 from accord.events import format_time
-from accord.model import Contract, ExceptionRoute
+from accord.model import Contract
 from accord.vocab import duration_seconds
 
 
@@ -82,10 +82,6 @@ class Router:
             for route in contract.exceptions if route.when and route.name
         ]
         self.attribute_names = list(attrs)
-        self._routes_by_name: dict[str, ExceptionRoute] = {}
-        for route in contract.exceptions:  # the first of a name, as Contract.exception finds it
-            if route.name is not None:
-                self._routes_by_name.setdefault(route.name, route)
         self._mode = review.mode
         self._sample_rate = review.sample_rate or 0.0
         self._fixed: dict[str, Any] = {}  # review, rule and rule_owner where they do not vary
@@ -99,10 +95,6 @@ class Router:
         self._rule_owner = _role(owner)
         self._reviewer_role = _role(review.reviewer) if review.mode != "none" else None
         self._attests = list(review.attests or []) if review.mode != "none" else []
-
-    def exception_route(self, name: str) -> ExceptionRoute:
-        """The contract's exception route of this name (the first, if several share it)."""
-        return self._routes_by_name[name]
 
     def decide(self, case: str, attributes: Mapping[str, Any], confidence: float | None,
                at: dt.datetime, raised: Mapping[str, str] | None = None) -> dict[str, Any]:

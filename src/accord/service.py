@@ -537,7 +537,8 @@ class LedgerService:
         batch.routes[state.case] = (decision, routed.seq)
         name = decision["exception"]
         if name is not None and name not in raised:
-            route = router.exception_route(name)
+            route = state.contract.exception(name)
+            assert route is not None  # the decision named one of the contract's routes
             state.events.append(batch.stamp(
                 case=state.case, workflow=state.workflow, type="exception.raised", at=output.at,
                 actor=SYSTEM_ACTOR, version=state.version,
