@@ -23,6 +23,17 @@ INDEXED_KINDS = ("contract.applied", "roster.applied", "routing.decided", "actio
 """The record types a store reads by type (`Reader.kind_rows`); any other type is read by case."""
 
 
+def require_indexed(types: Collection[str]) -> None:
+    """Raise ValueError unless every one of ``types`` is in INDEXED_KINDS.
+
+    Each store's `kind_rows` calls it: reading another type by type would scan the
+    whole log, so asking for one is a caller's mistake.
+    """
+    unindexed = set(types).difference(INDEXED_KINDS)
+    if unindexed:
+        raise ValueError(f"kind_rows reads only indexed kinds; not {sorted(unindexed)}")
+
+
 class Row(NamedTuple):
     """One stored log record, exactly as the database holds it (in column order)."""
 

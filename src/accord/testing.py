@@ -10,7 +10,7 @@ import threading
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 
-from accord.ports import CHAIN_START, INDEXED_KINDS, FixedClock, Head, Row
+from accord.ports import CHAIN_START, FixedClock, Head, Row, require_indexed
 
 __all__ = ["FixedClock", "MemoryStore"]
 
@@ -54,10 +54,8 @@ class _MemoryTxn:
         return [r for r in self.rows if r.case_id in wanted]
 
     def kind_rows(self, types: Collection[str], after_seq: int = 0) -> list[Row]:
+        require_indexed(types)  # as the SQL store does
         wanted = set(types)
-        unindexed = wanted.difference(INDEXED_KINDS)
-        if unindexed:  # as the SQL store does: a kind it has no index for is a caller's mistake
-            raise ValueError(f"kind_rows reads only indexed kinds; not {sorted(unindexed)}")
         return [r for r in self.rows if r.type in wanted and r.seq > after_seq]
 
     def scan(self, start: int | None = None, stop: int | None = None) -> Iterator[Row]:

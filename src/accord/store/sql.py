@@ -25,7 +25,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from accord.errors import StorageError
-from accord.ports import CHAIN_START, INDEXED_KINDS, Head, HeadMoved, Row
+from accord.ports import CHAIN_START, INDEXED_KINDS, Head, HeadMoved, Row, require_indexed
 
 HEAD_REVISION = "0004"
 
@@ -360,9 +360,7 @@ class _Txn:
 
     def kind_rows(self, types: Collection[str], after_seq: int = 0) -> list[Row]:
         kinds = list(types)
-        unindexed = set(kinds).difference(INDEXED_KINDS)
-        if unindexed:  # a caller's mistake: reading these by type would scan the whole log
-            raise ValueError(f"kind_rows reads only indexed kinds; not {sorted(unindexed)}")
+        require_indexed(kinds)
         return [_row(r) for r in self._all(
             f"SELECT {_COLUMNS} FROM accord_log WHERE {_KIND_PREDICATE} "
             f"AND type IN ({self._marks(len(kinds))}) AND seq > {self.mark} ORDER BY seq",
