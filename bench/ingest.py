@@ -111,8 +111,7 @@ def race(tmp: str, name: str, batches: list[list[dict[str, Any]]],
         ratios.append(base_round / accord_round)
     ledger.close()
     base.close()
-    spread = (f"{min(ratios):.2f}-{max(ratios):.2f}, median {statistics.median(ratios):.2f}"
-              if len(ratios) > 1 else "1")
+    spread = f"{min(ratios):.2f}-{max(ratios):.2f}, median {statistics.median(ratios):.2f}"
     return accord_s, base_s, rows, spread
 
 
