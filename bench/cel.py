@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from accord.cel import EvaluationError, compile_rule, evaluate_reference
+from accord.rules import EvaluationError, compile_rule, evaluate_reference
 
 ATTRIBUTES = {"amount": "number", "tier": "string", "risk": "number", "count": "integer"}
 RULES = [

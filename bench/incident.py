@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _corpus
 
-import accord.sdk
-from accord.drill import drill
-from accord.incident import open_incident, review_incident
+import accord.ledger
+from accord.review.drill import drill
+from accord.review.incident import open_incident, review_incident
 
 BATCH = 1_000
 EVENTS_PER_CASE = 5
@@ -54,9 +54,9 @@ def case_batches(cases: int, seed: int = 1) -> Iterator[list[dict[str, Any]]]:
         yield batch
 
 
-def build(path: str, events: int) -> tuple[accord.sdk.Ledger, float]:
+def build(path: str, events: int) -> tuple[accord.ledger.Ledger, float]:
     """A ledger at ``path`` holding ``events`` client events; returns it and the seconds taken."""
-    ledger = accord.sdk.open(f"sqlite:///{path}")
+    ledger = accord.ledger.open(f"sqlite:///{path}")
     ledger.apply_roster(_corpus.ROSTER)
     ledger.apply_contract(_corpus.CONTRACT)
     started = time.perf_counter()
@@ -65,7 +65,7 @@ def build(path: str, events: int) -> tuple[accord.sdk.Ledger, float]:
     return ledger, time.perf_counter() - started
 
 
-def median_review_ms(ledger: accord.sdk.Ledger, events: int) -> float:
+def median_review_ms(ledger: accord.ledger.Ledger, events: int) -> float:
     """Open an incident on the middle case and time its review; the median in milliseconds."""
     case = f"B-{events // EVENTS_PER_CASE // 2:07d}"
     output = next(e for e in ledger.service.case_events(case) if e.type == "output.generated")

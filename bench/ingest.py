@@ -27,12 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _baseline
 import _corpus
 
-import accord.sdk
-from accord.canonical import canonical_bytes
+import accord.ledger
+from accord.integrity.canonical import canonical_bytes
 
 
-def accord_ledger(folder: str, name: str) -> accord.sdk.Ledger:
-    ledger = accord.sdk.open(f"sqlite:///{folder}/{name}.db")
+def accord_ledger(folder: str, name: str) -> accord.ledger.Ledger:
+    ledger = accord.ledger.open(f"sqlite:///{folder}/{name}.db")
     ledger.apply_roster(_corpus.ROSTER)
     ledger.apply_contract(_corpus.CONTRACT)
     return ledger

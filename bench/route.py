@@ -21,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _corpus
 
-import accord.sdk
-from accord.contract import load_file
-from accord.model import Contract
-from accord.routing import Router
+import accord.ledger
+from accord.contract._loading import load_file
+from accord.contract.model import Contract
+from accord.runtime.routing import Router
 
 
 def decisions_per_second(n: int) -> float:
@@ -49,7 +49,7 @@ def ingest_race(folder: str, events: list[dict[str, object]], rounds: int = 10) 
     """
     ledgers = {}
     for routing in (True, False):
-        ledger = accord.sdk.open(f"sqlite:///{folder}/{'on' if routing else 'off'}.db")
+        ledger = accord.ledger.open(f"sqlite:///{folder}/{'on' if routing else 'off'}.db")
         ledger.apply_roster(_corpus.ROSTER)
         ledger.apply_contract(_corpus.CONTRACT)
         ledger.service._route_outputs = routing  # benchmark-only switch: measures routing's cost

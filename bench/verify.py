@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _baseline
 import _corpus
 
-import accord.sdk
-from accord import integrity
+import accord.ledger
+from accord.integrity import verify as integrity
 
 
 def main() -> None:
@@ -32,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
         path = f"{tmp}/verify.db"
-        ledger = accord.sdk.open(f"sqlite:///{path}")
+        ledger = accord.ledger.open(f"sqlite:///{path}")
         ledger.apply_roster(_corpus.ROSTER)
         ledger.apply_contract(_corpus.CONTRACT)
         t = time.perf_counter()

@@ -18,9 +18,9 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-import accord.sdk
-from accord.model import Contract, Roster
-from accord.sdk import Ledger
+import accord.ledger
+from accord.contract.model import Contract, Roster
+from accord.ledger import Ledger
 from accord.testing import FixedClock
 
 PG_URL = os.environ.get("ACCORD_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -77,7 +77,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def ledger(db_url: str, clock: FixedClock) -> Iterator[Ledger]:
-    with accord.sdk.open(db_url, clock=clock) as opened:
+    with accord.ledger.open(db_url, clock=clock) as opened:
         yield opened
 
 

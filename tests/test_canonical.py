@@ -14,7 +14,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accord.canonical import MAX_EXACT_INTEGER, canonical_bytes, canonical_envelope, parse_json
+from accord.integrity.canonical import MAX_EXACT_INTEGER, canonical_bytes, canonical_envelope, parse_json
 
 MAX_SAFE_INTEGER = 2**53 - 1  # the largest int the rfc8785 reference accepts
 

@@ -12,7 +12,8 @@ from celpy import celtypes
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from accord.cel import (
+from accord.errors import AccordError
+from accord.rules import (
     EvaluationError,
     Rule,
     RuleError,
@@ -20,7 +21,6 @@ from accord.cel import (
     evaluate_reference,
     problems,
 )
-from accord.errors import AccordError
 
 ATTRIBUTES = {"amount": "number", "risk": "number", "count": "integer", "level": "integer",
               "tier": "string", "region": "string", "vip": "boolean"}

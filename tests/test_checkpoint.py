@@ -16,7 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import accord.cli._keys  # noqa: F401  (registers `accord keygen` until cli/__init__ imports it)
-from accord.checkpoint import (
+from accord.cli import cli
+from accord.errors import CheckpointError
+from accord.integrity.checkpoint import (
     Checkpoint,
     NoteSignature,
     Signer,
@@ -34,9 +36,7 @@ from accord.checkpoint import (
     verify_note,
     write_keypair,
 )
-from accord.cli import cli
-from accord.errors import CheckpointError
-from accord.merkle import leaf_hash, root
+from accord.integrity.merkle import leaf_hash, root
 
 NOTE = json.loads((Path(__file__).parent / "vectors" / "signed_note.json").read_text(encoding="utf-8"))
 PETER, ENOCH = NOTE["peter"], NOTE["enoch"]

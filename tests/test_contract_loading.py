@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from accord.contract import discover, load_file, parse
+from accord.contract._loading import discover, load_file, parse
+from accord.contract.model import Contract, Roster
 from accord.errors import InvalidFile
-from accord.model import Contract, Roster
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 
 import accord.cli._demo  # registers `accord demo` (until accord/cli/__init__.py imports it)
-import accord.sdk
+import accord.ledger
 from accord import demo as demos
 from accord.cli import main
-from accord.contract import load_file
+from accord.contract._loading import load_file
+from accord.contract.model import Contract
 from accord.errors import UsageError
-from accord.events import format_time
-from accord.model import Contract
+from accord.runtime.events import format_time
 from accord.vocab import WHOLE_ACTION
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -217,7 +217,7 @@ def test_verify_on_the_demo_ledger_exits_zero(demoed: DemoRun) -> None:
 
 def test_demo_refuses_a_folder_holding_another_ledger(tmp_path: Path) -> None:
     database = tmp_path / demos.DB_NAME
-    with accord.sdk.open(f"sqlite:///{database}") as ledger:
+    with accord.ledger.open(f"sqlite:///{database}") as ledger:
         ledger.apply_roster(ROOT / "examples" / "roster.yaml")
     before = database.read_bytes()
     code, _, err = run("demo", "--dir", str(tmp_path))
@@ -226,7 +226,7 @@ def test_demo_refuses_a_folder_holding_another_ledger(tmp_path: Path) -> None:
 
 
 def test_build_demo_needs_an_empty_ledger(tmp_path: Path) -> None:
-    with accord.sdk.open(f"sqlite:///{tmp_path / 'x.db'}") as ledger:
+    with accord.ledger.open(f"sqlite:///{tmp_path / 'x.db'}") as ledger:
         ledger.apply_roster(ROOT / "examples" / "roster.yaml")
         with pytest.raises(UsageError, match="empty ledger"):
             demos.build_demo(ledger, seed=1)

@@ -9,7 +9,7 @@ import pytest
 
 from accord.cli import cli
 from accord.cli._docs import _walk, render
-from accord.findings import DETECTORS
+from accord.runtime.findings import DETECTORS
 
 ROOT = Path(__file__).resolve().parent.parent
 

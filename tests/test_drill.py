@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-import accord.sdk
-from accord.drill import drill
+import accord.ledger
 from accord.errors import NotFound
-from accord.incident import QUESTIONS, open_incident, review_incident
-from accord.sdk import Ledger
+from accord.ledger import Ledger
+from accord.review.drill import drill
+from accord.review.incident import QUESTIONS, open_incident, review_incident
 from accord.testing import FixedClock, MemoryStore
 from tests.conftest import T0, refund_contract, roster
 from tests.test_incident import PEOPLE, memory_ledger, run, run_case
@@ -64,7 +64,7 @@ def test_drill_asks_the_same_questions_as_a_review(refunds: Ledger) -> None:
 
 
 def test_a_vacant_learning_role_fails_who_changes_in_the_drill() -> None:
-    ledger = accord.sdk.open(store=MemoryStore(), clock=FixedClock(T0))
+    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(T0))
     ledger.apply_contract(refund_contract())
     ledger.apply_roster(roster(**{k: v for k, v in PEOPLE.items() if k != "refunds-policy-owner"}))
     run_case(ledger, "R-1", attests=["correct", "appropriately_toned"])
@@ -81,7 +81,7 @@ def test_drill_of_one_workflow_and_of_an_unknown_one(refunds: Ledger) -> None:
 
 
 def test_a_sample_takes_the_cases_with_the_smallest_seeded_hash() -> None:
-    ledger = accord.sdk.open(store=MemoryStore(), clock=FixedClock(T0))
+    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(T0))
     ledger.apply_contract(refund_contract())  # no roster: every case fails the owner question
     cases = [f"R-{i}" for i in range(12)]
     for case in cases:
@@ -105,7 +105,7 @@ def test_a_sample_takes_the_cases_with_the_smallest_seeded_hash() -> None:
 def cli_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     url = f"sqlite:///{tmp_path}/accord.db"
     monkeypatch.setenv("ACCORD_DB", url)
-    with accord.sdk.open(url, clock=FixedClock(T0)) as ledger:
+    with accord.ledger.open(url, clock=FixedClock(T0)) as ledger:
         ledger.apply_roster(roster(**PEOPLE))
         ledger.apply_contract(refund_contract())
         run_case(ledger, "R-1", attests=["correct", "appropriately_toned"])

@@ -8,17 +8,17 @@ import subprocess
 import sys
 import threading
 
-import accord.sdk
-from accord import integrity
-from accord.sdk import Ledger
+import accord.ledger
+from accord.integrity import verify as integrity
+from accord.ledger import Ledger
 from tests.conftest import refund_contract
 from tests.test_ledger import opened
 
 WRITER = r"""
 import sys
-import accord.sdk
+import accord.ledger
 url, prefix, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-ledger = accord.sdk.open(url)
+ledger = accord.ledger.open(url)
 for i in range(n):
     case = f"{prefix}-{i}"
     ledger.record_many([{"case": case, "type": "case.opened", "at": "2026-03-02T09:00:00Z",
@@ -77,7 +77,7 @@ def test_every_acknowledged_event_survives_kill_9(ledger: Ledger, db_url: str) -
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     acked.extend(line.split()[1] for line in proc.stdout if line.startswith("ack"))
-    with accord.sdk.open(db_url) as after:
+    with accord.ledger.open(db_url) as after:
         report = integrity.verify(after.service.store)
         assert report.ok, report.problem
         stored = {e.case for e in after.service.events() if e.type == "case.opened"}

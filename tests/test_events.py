@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accord import events
-from accord.events import _PEOPLE_FIELDS, _parse_event_checked, parse_event
+from accord.runtime import events
+from accord.runtime.events import _PEOPLE_FIELDS, _parse_event_checked, parse_event
 
 VALID_DATA: dict[str, dict[str, Any]] = {
     "case.opened": {"workflow": "refund-replies", "attributes": {"amount": 40.5, "tier": "plus"}},
@@ -95,7 +95,7 @@ def test_every_single_envelope_fault_gets_the_same_answer_on_both_paths() -> Non
 def test_format_time_writes_utc_with_z_and_drops_a_zero_fraction() -> None:
     import datetime as dt
 
-    from accord.events import format_time
+    from accord.runtime.events import format_time
 
     plus_two = dt.timezone(dt.timedelta(hours=2))
     assert format_time(dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)) == "2026-01-02T03:04:05Z"

@@ -10,9 +10,10 @@ from typing import Any, ClassVar
 
 import pytest
 
-import accord.sdk
+import accord.ledger
 from accord.errors import NotFound, UsageError
-from accord.incident import (
+from accord.ledger import Ledger
+from accord.review.incident import (
     QUESTIONS,
     open_incident,
     render_html,
@@ -20,7 +21,6 @@ from accord.incident import (
     render_text,
     review_incident,
 )
-from accord.sdk import Ledger
 from accord.testing import FixedClock, MemoryStore
 from tests.conftest import T0, refund_contract, roster
 from tests.conftest import run_cli as run
@@ -40,7 +40,7 @@ def at(minutes: float) -> dt.datetime:
 
 def memory_ledger(**contract_changes: Any) -> Ledger:
     """A fast in-memory ledger with the refund contract and a full roster."""
-    ledger = accord.sdk.open(store=MemoryStore(), clock=FixedClock(T0))
+    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(T0))
     ledger.apply_roster(roster(**PEOPLE))
     ledger.apply_contract(refund_contract(**contract_changes))
     return ledger
@@ -188,7 +188,7 @@ def test_unknown_incident_is_not_found(refunds: Ledger) -> None:
 
 
 def test_a_vacant_outcome_owner_fails_question_one_and_says_so() -> None:
-    ledger = accord.sdk.open(store=MemoryStore(), clock=FixedClock(T0))
+    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(T0))
     ledger.apply_contract(refund_contract())
     ledger.apply_roster(roster(**{k: v for k, v in PEOPLE.items() if k != "support-ops-lead"}))
     run_case(ledger, "R-1", attests=["correct", "appropriately_toned"])
@@ -387,7 +387,7 @@ def test_should_have_escalated_adds_nothing_when_an_exception_was_raised(refunds
 
 
 def test_who_changes_fails_when_a_learning_role_is_vacant() -> None:
-    ledger = accord.sdk.open(store=MemoryStore(), clock=FixedClock(T0))
+    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(T0))
     ledger.apply_contract(refund_contract())
     ledger.apply_roster(roster(**{k: v for k, v in PEOPLE.items() if k != "ai-enablement"}))
     run_case(ledger, "R-1", attests=["correct", "appropriately_toned"])
@@ -496,7 +496,7 @@ def cli_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     url = f"sqlite:///{tmp_path}/accord.db"
     monkeypatch.setenv("ACCORD_DB", url)
     monkeypatch.chdir(tmp_path)
-    with accord.sdk.open(url, clock=FixedClock(T0)) as ledger:
+    with accord.ledger.open(url, clock=FixedClock(T0)) as ledger:
         ledger.apply_roster(roster(**PEOPLE))
         ledger.apply_contract(refund_contract())
         run_case(ledger, "R-1", attests=["correct", "appropriately_toned"])

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-import accord.sdk
-from accord import runtime
+import accord.ledger
 from accord.errors import NotFound, UsageError
-from accord.incident import close_learning, learning_actions, open_incident
-from accord.sdk import Ledger
+from accord.ledger import Ledger
+from accord.review.incident import close_learning, learning_actions, open_incident
+from accord.runtime import queues as runtime
 from accord.testing import FixedClock
 from tests.conftest import T0, refund_contract, roster
 from tests.test_incident import PEOPLE, memory_ledger, run, run_case, seq
@@ -70,11 +70,11 @@ def test_a_system_cannot_close_a_learning_action(refunds: Ledger) -> None:
 
 
 def test_concurrent_openers_never_share_a_number(db_url: str) -> None:
-    with accord.sdk.open(db_url, clock=FixedClock(T0)) as setup:
+    with accord.ledger.open(db_url, clock=FixedClock(T0)) as setup:
         setup.apply_roster(roster(**PEOPLE))
         setup.apply_contract(refund_contract())
         run_case(setup, "R-1", attests=["correct", "appropriately_toned"])
-    openers = [accord.sdk.open(db_url, clock=FixedClock(T0)) for _ in range(2)]
+    openers = [accord.ledger.open(db_url, clock=FixedClock(T0)) for _ in range(2)]
     try:
         with ThreadPoolExecutor(4) as pool:
             results = list(pool.map(lambda i: opened_with_prompt_cause(openers[i % 2]), range(8)))
@@ -142,7 +142,7 @@ def test_tool_blame_fires_for_an_incident_that_blames_the_tool_without_a_faulty_
 def cli_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     url = f"sqlite:///{tmp_path}/accord.db"
     monkeypatch.setenv("ACCORD_DB", url)
-    with accord.sdk.open(url, clock=FixedClock(T0)) as ledger:
+    with accord.ledger.open(url, clock=FixedClock(T0)) as ledger:
         ledger.apply_roster(roster(**PEOPLE))
         ledger.apply_contract(refund_contract())
         run_case(ledger, "R-1", attests=["correct", "appropriately_toned"])

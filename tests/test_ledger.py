@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-import accord.sdk
-from accord import integrity
+import accord.ledger
 from accord.errors import ContractRefused, EventRefused, StorageError
-from accord.sdk import Ledger
+from accord.integrity import verify as integrity
+from accord.ledger import Ledger
 from tests.conftest import event, refund_contract, roster
 
 AT = "2026-03-02T09:00:00Z"
@@ -177,12 +177,12 @@ def test_log_is_append_only_in_the_database_itself(ledger: Ledger) -> None:
 
 
 def test_ledger_persists_across_reopen(db_url: str) -> None:
-    with accord.sdk.open(db_url) as first:
+    with accord.ledger.open(db_url) as first:
         first.apply_contract(refund_contract())
         first.record_many([opened()])
         origin = first.service.store.engine  # type: ignore[attr-defined]
         assert origin is not None
-    with accord.sdk.open(db_url) as again:
+    with accord.ledger.open(db_url) as again:
         assert [e.type for e in again.service.case_events("R-1")] == ["case.opened"]
         assert again.service.contract("refund-replies").version == 1
 
@@ -200,7 +200,7 @@ def test_roster_resolves_holders_and_latest_is_authoritative(ledger: Ledger) -> 
 
 def test_unreachable_database_is_a_clear_error() -> None:
     with pytest.raises(StorageError, match="cannot open the ledger"):
-        accord.sdk.open("postgresql://nobody@127.0.0.1:1/none")
+        accord.ledger.open("postgresql://nobody@127.0.0.1:1/none")
 
 
 # -- the write path's cache: states kept between transactions must never go stale ------------------
@@ -222,7 +222,7 @@ def test_a_refused_batch_leaves_no_trace_in_later_writes(ledger: Ledger) -> None
 
 
 def test_two_ledgers_on_one_database_see_each_others_writes(db_url: str) -> None:
-    with accord.sdk.open(db_url) as a, accord.sdk.open(db_url) as b:
+    with accord.ledger.open(db_url) as a, accord.ledger.open(db_url) as b:
         a.apply_contract(refund_contract())
         a.record_many([opened("R-1")])
         b.record_many([output("R-1")])  # b learns the contract and the case from the log
@@ -279,12 +279,12 @@ def test_an_older_ledger_is_upgraded_and_keeps_its_records(
 
     with monkeypatch.context() as patch:  # a ledger written by an earlier accord
         patch.setattr(store_sql, "HEAD_REVISION", revision)
-        with accord.sdk.open(db_url) as old:
+        with accord.ledger.open(db_url) as old:
             old.apply_contract(refund_contract())
             old.record_many([opened(), output()])
             with old.service.store.engine.connect() as conn:  # type: ignore[attr-defined]
                 assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == revision
-    with accord.sdk.open(db_url) as upgraded:
+    with accord.ledger.open(db_url) as upgraded:
         engine = upgraded.service.store.engine  # type: ignore[attr-defined]
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0004"
@@ -342,9 +342,9 @@ def test_a_case_is_read_through_the_case_index_in_seq_order(ledger: Ledger) -> N
 
 def test_a_write_that_swallowed_a_refused_row_commits_nothing(sqlite_url: str) -> None:
     """INSERT OR ROLLBACK ends the transaction: rows appended after it must not autocommit."""
-    from accord.ports import Row
+    from accord.store.ports import Row
 
-    with accord.sdk.open(sqlite_url) as ledger:
+    with accord.ledger.open(sqlite_url) as ledger:
         ledger.apply_contract(refund_contract())
         store = ledger.service.store
         with store.reading() as r:
@@ -361,7 +361,7 @@ def test_a_write_that_swallowed_a_refused_row_commits_nothing(sqlite_url: str) -
 
 
 def test_sqlite_refuses_an_insert_anywhere_but_at_the_end(sqlite_url: str) -> None:
-    with accord.sdk.open(sqlite_url) as ledger:
+    with accord.ledger.open(sqlite_url) as ledger:
         ledger.apply_contract(refund_contract())
         ledger.record_many([opened("R-1"), output("R-1")])
         engine = ledger.service.store.engine  # type: ignore[attr-defined]
@@ -390,7 +390,7 @@ def _count_writes(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 def test_a_write_after_another_ledgers_append_is_built_again_on_the_real_head(
         db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    with accord.sdk.open(db_url) as a, accord.sdk.open(db_url) as b:
+    with accord.ledger.open(db_url) as a, accord.ledger.open(db_url) as b:
         a.apply_contract(refund_contract())
         a.record_many([opened("R-1")])
         b.record_many([output("R-1")])
@@ -407,7 +407,7 @@ def test_a_write_after_another_ledgers_append_is_built_again_on_the_real_head(
 
 
 def test_a_write_that_adds_nothing_is_judged_on_the_real_head(db_url: str) -> None:
-    with accord.sdk.open(db_url) as a, accord.sdk.open(db_url) as b:
+    with accord.ledger.open(db_url) as a, accord.ledger.open(db_url) as b:
         a.apply_contract(refund_contract())
         b.apply_contract(refund_contract(title="v2"))
         # a's remembered head predates v2: re-applying v1 is not a no-op but version 3
@@ -419,7 +419,7 @@ def test_a_write_that_adds_nothing_is_judged_on_the_real_head(db_url: str) -> No
 
 def test_a_ledger_whose_log_was_cut_writes_at_the_real_end(db_url: str) -> None:
     """A restore under a running ledger: the head it remembers is past the log's end."""
-    with accord.sdk.open(db_url) as ledger:
+    with accord.ledger.open(db_url) as ledger:
         ledger.apply_contract(refund_contract())
         ledger.record_many([opened("R-1"), output("R-1")])
         engine = ledger.service.store.engine  # type: ignore[attr-defined]
@@ -439,7 +439,7 @@ def test_a_ledger_whose_log_was_cut_writes_at_the_real_end(db_url: str) -> None:
 
 def test_alternating_ledgers_guess_the_head_wrong_rarely(
         sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    with accord.sdk.open(sqlite_url) as a, accord.sdk.open(sqlite_url) as b:
+    with accord.ledger.open(sqlite_url) as a, accord.ledger.open(sqlite_url) as b:
         a.apply_contract(refund_contract())
         attempts = {name: _count_writes(ledger, monkeypatch) for name, ledger in (("a", a), ("b", b))}
         for i in range(40):

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from accord.contract import Document, load_file, parse
-from accord.lint import (
+from accord.contract._loading import Document, load_file, parse
+from accord.contract.lint import (
     Finding,
     LintResult,
     Subject,
@@ -22,7 +22,7 @@ from accord.lint import (
     rule,
     rules,
 )
-from accord.model import Roster
+from accord.contract.model import Roster
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

@@ -13,7 +13,7 @@ import yaml
 from click.testing import CliRunner
 
 from accord.cli import cli
-from accord.lint import rules
+from accord.contract.lint import rules
 from tests.conftest import run_cli as run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -226,7 +226,7 @@ def test_the_docs_rule_table_lists_exactly_the_registered_rules() -> None:
 
 def test_the_docs_describe_every_key_of_a_contract() -> None:
     text = (ROOT / "docs" / "contracts.md").read_text()
-    from accord.model import Contract, ExceptionRoute, Review
+    from accord.contract.model import Contract, ExceptionRoute, Review
     for model in (Contract, Review, ExceptionRoute):
         for key in model.model_fields:
             assert f"`{key}`" in text, f"docs/contracts.md does not describe {model.__name__}.{key}"

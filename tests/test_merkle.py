@@ -13,7 +13,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from accord.merkle import (
+from accord.integrity.merkle import (
     EMPTY_ROOT,
     ProofError,
     TreeBuilder,

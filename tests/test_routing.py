@@ -8,11 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import accord.sdk
-from accord import runtime
+import accord.ledger
 from accord.errors import ActionRefused
-from accord.routing import sample_value
-from accord.sdk import Ledger
+from accord.ledger import Ledger
+from accord.runtime import queues as runtime
+from accord.runtime.routing import sample_value
 from accord.testing import FixedClock, MemoryStore
 from tests.conftest import T0, refund_contract, roster
 
@@ -28,7 +28,7 @@ def at(minutes: float) -> dt.datetime:
 
 
 def open_case(ledger: Ledger, case: str, amount: float = 120, tier: str = "standard",
-              risk: float = 0.5) -> accord.sdk.Case:
+              risk: float = 0.5) -> accord.ledger.Case:
     return ledger.case("refund-replies", case, {"amount": amount, "tier": tier, "risk": risk},
                        at=at(0))
 
@@ -208,7 +208,7 @@ def test_sampled_share_is_close_to_the_sample_rate() -> None:
 def test_sampling_follows_the_published_formula() -> None:
     import hashlib
 
-    ledger = accord.sdk.open(store=MemoryStore(), clock=FixedClock(T0))
+    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(T0))
     ledger.apply_contract(refund_contract(review={
         "mode": "sampled", "reviewer": "support-agent", "attests": ["correct"],
         "sample_rate": 0.5, "sampling_owner": "risk-manager"},
@@ -229,7 +229,7 @@ def test_routing_the_same_case_twice_gives_the_same_decision(
         amount: float, risk: float, tier: str, confidence: float | None) -> None:
     decisions = []
     for _ in range(2):
-        ledger = accord.sdk.open(store=MemoryStore(), clock=FixedClock(T0))
+        ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(T0))
         ledger.apply_contract(refund_contract())
         case = open_case(ledger, "R-same", amount=amount, tier=tier, risk=risk)
         route = case.output("x", model="m", prompt_version="v", confidence=confidence, at=at(1))
@@ -243,7 +243,7 @@ def test_two_exception_routes_of_one_name_each_keep_their_own_owner_and_sla() ->
                "decide_within": "4h", "evidence": ["input"], "escalate_to": "support-director"},
               {"name": "large-refund", "when": "amount >= 100", "owner": "risk-manager",
                "decide_within": "2d", "evidence": ["input"], "escalate_to": "support-director"}]
-    ledger = accord.sdk.open(store=MemoryStore(), clock=FixedClock(T0))
+    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(T0))
     ledger.apply_contract(refund_contract(exceptions=routes))
     big = open_case(ledger, "R-big", amount=900).output("x", model="m", prompt_version="v", at=at(1))
     mid = open_case(ledger, "R-mid", amount=200).output("x", model="m", prompt_version="v", at=at(1))
@@ -252,7 +252,7 @@ def test_two_exception_routes_of_one_name_each_keep_their_own_owner_and_sla() ->
 
 
 def test_a_returned_route_is_a_copy_the_ledger_does_not_depend_on() -> None:
-    ledger = accord.sdk.open(store=MemoryStore(), clock=FixedClock(T0))
+    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(T0))
     ledger.apply_contract(refund_contract(enforce=True))
     case = open_case(ledger, "R-1", amount=900)
     route = case.output("x", model="m", prompt_version="v", confidence=0.5, at=at(1))

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-import accord.sdk
-from accord import integrity
-from accord.checkpoint import load_signer, load_verifier, write_keypair
-from accord.sdk import Ledger
+import accord.ledger
+from accord.integrity import verify as integrity
+from accord.integrity.checkpoint import load_signer, load_verifier, write_keypair
+from accord.ledger import Ledger
 from tests.conftest import refund_contract
 from tests.test_ledger import opened, output
 
@@ -132,10 +132,10 @@ def test_checkpoint_catches_a_cut_tail(filled: Ledger, keys: tuple[object, objec
 
 def test_checkpoint_catches_a_rewrite_that_recomputes_every_hash(
         filled: Ledger, keys: tuple[object, object], db_url: str) -> None:
-    from accord.canonical import canonical_bytes
-    from accord.merkle import leaf_hash
-    from accord.record import StoredEvent
-    from accord.service import chain_hash
+    from accord.integrity.canonical import canonical_bytes
+    from accord.integrity.merkle import leaf_hash
+    from accord.runtime.service import chain_hash
+    from accord.store.stored import StoredEvent
 
     signer, verifier = keys
     text = integrity.checkpoint(filled.service.store, signer)
@@ -186,7 +186,7 @@ def test_a_checkpoint_signed_by_another_key_fails(filled: Ledger, tmp_path: Path
 def test_a_checkpoint_of_another_ledger_fails(filled: Ledger, tmp_path: Path,
                                               keys: tuple[object, object]) -> None:
     signer, _ = keys
-    with accord.sdk.open(f"sqlite:///{tmp_path}/other.db") as other:
+    with accord.ledger.open(f"sqlite:///{tmp_path}/other.db") as other:
         other.apply_contract(refund_contract())
         text = integrity.checkpoint(other.service.store, signer)
     report = integrity.verify(filled.service.store, text)
@@ -196,8 +196,7 @@ def test_a_checkpoint_of_another_ledger_fails(filled: Ledger, tmp_path: Path,
 def test_inclusion_proofs_verify_against_the_root(filled: Ledger) -> None:
     import base64
 
-    from accord import merkle
-
+    from accord.integrity import merkle
     n = size(filled)
     for seq in (1, n // 2, n):
         p = integrity.proof(filled.service.store, seq)

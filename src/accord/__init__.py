@@ -11,8 +11,8 @@ from accord.errors import (
     InvalidFile,
     NotFound,
 )
-from accord.routing import Route
-from accord.sdk import Case, Ledger, open
+from accord.ledger import Case, Ledger, open
+from accord.runtime.routing import Route
 
 __version__ = "0.1.0"
 

@@ -25,7 +25,7 @@ class Context:
         self._ledger: object | None = None
 
     def ledger(self):  # type: ignore[no-untyped-def]
-        from accord.sdk import open as open_ledger
+        from accord.ledger import open as open_ledger
 
         if self._ledger is None:
             self._ledger = open_ledger(self.db)

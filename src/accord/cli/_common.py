@@ -10,8 +10,8 @@ import click
 import orjson
 
 from accord.errors import UsageError
-from accord.events import parse_time
-from accord.sdk import Ledger
+from accord.ledger import Ledger
+from accord.runtime.events import parse_time
 
 
 def ledger(ctx: click.Context) -> Ledger:

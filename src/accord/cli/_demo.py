@@ -10,9 +10,9 @@ import click
 from accord import demo as demos
 from accord.cli import cli
 from accord.cli._common import echo_json, json_option
-from accord.events import format_time
-from accord.findings import DETECTORS
-from accord.incident import QUESTIONS, render_text
+from accord.review.incident import QUESTIONS, render_text
+from accord.runtime.events import format_time
+from accord.runtime.findings import DETECTORS
 
 
 @cli.command()

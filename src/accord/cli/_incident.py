@@ -10,11 +10,11 @@ from typing import Any
 
 import click
 
-from accord import drill as drilling
-from accord import incident as incidents
 from accord.cli import cli
 from accord.cli._common import echo_json, json_option, ledger, now_option, parse_now
 from accord.errors import UsageError
+from accord.review import drill as drilling
+from accord.review import incident as incidents
 from accord.vocab import duration_seconds
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from accord.checkpoint import load_verifier, write_keypair
 from accord.cli import cli
 from accord.cli._common import echo_json, json_option
+from accord.integrity.checkpoint import load_verifier, write_keypair
 
 
 @cli.command()

@@ -9,11 +9,11 @@ from typing import Any, TextIO
 import click
 import yaml
 
-from accord import integrity
-from accord.canonical import parse_json
 from accord.cli import cli
 from accord.cli._common import echo_json, json_option, ledger, now_option, parse_now
 from accord.errors import EventProblem, EventRefused, UsageError
+from accord.integrity import verify as integrity
+from accord.integrity.canonical import parse_json
 
 
 @cli.group()
@@ -250,7 +250,7 @@ def export(ctx: click.Context, fmt: str, case_id: str | None) -> None:
         for e in events:
             out.write(orjson.dumps(e.export()) + b"\n")
         return
-    from accord.prov import prov_document
+    from accord.review._prov import prov_document
 
     echo_json(prov_document(events))
 
@@ -274,7 +274,7 @@ def verify(ctx: click.Context, checkpoint_file: str | None, pub_file: str | None
     Example:
       accord verify --checkpoint cp-2026-11-26.txt --pub accord.key.pub
     """
-    from accord.checkpoint import load_verifier
+    from accord.integrity.checkpoint import load_verifier
 
     if pub_file and not checkpoint_file:
         raise UsageError("--pub checks a checkpoint's signature: give --checkpoint FILE too")
@@ -317,7 +317,7 @@ def checkpoint(ctx: click.Context, key_file: str, out_file: str | None) -> None:
     Keep checkpoints away from the database (another host, a git repo, a ticket):
     `accord verify --checkpoint` later proves nothing before it was rewritten.
     """
-    from accord.checkpoint import load_signer
+    from accord.integrity.checkpoint import load_signer
 
     text = integrity.checkpoint(ledger(ctx).service.store, load_signer(key_file))
     if out_file:

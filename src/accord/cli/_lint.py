@@ -9,12 +9,12 @@ from pathlib import Path
 import click
 import jinja2
 
-from accord import lint as linting
-from accord._sarif import sarif_log
 from accord.cli import cli
 from accord.cli._common import echo_json, now_option, parse_now
+from accord.contract import lint as linting
+from accord.contract._sarif import sarif_log
+from accord.contract.model import json_schema
 from accord.errors import UsageError
-from accord.model import json_schema
 
 INIT_FILES = {"refund-replies.yaml": "refund-replies.yaml.j2", "roster.yaml": "roster.yaml.j2"}
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from accord import runtime
 from accord.cli import cli
 from accord.cli._common import echo_json, json_option, ledger, now_option, parse_now
+from accord.runtime import queues as runtime
 
 
 @cli.command()

@@ -25,7 +25,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from accord.errors import StorageError
-from accord.ports import CHAIN_START, INDEXED_KINDS, Head, HeadMoved, Row, require_indexed
+from accord.store.ports import CHAIN_START, INDEXED_KINDS, Head, HeadMoved, Row, require_indexed
 
 HEAD_REVISION = "0004"
 

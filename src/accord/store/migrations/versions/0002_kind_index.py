@@ -5,7 +5,7 @@ Revises: 0001
 
 Kind index.
 0001 indexed every record by (type, seq). accord reads by type only the
-records listed in ``accord.ports.INDEXED_KINDS`` (contracts, rosters,
+records listed in ``accord.store.ports.INDEXED_KINDS`` (contracts, rosters,
 routes, actions, exceptions, incidents, learning actions); the rest — inputs,
 sources, outputs, edits, reviews, policies, overrides, outcomes, case
 openings — are read by case. Indexing them cost a page write per transaction
@@ -29,7 +29,7 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-# Frozen here as this revision created it; accord.ports.INDEXED_KINDS must match
+# Frozen here as this revision created it; accord.store.ports.INDEXED_KINDS must match
 # (tests/test_ledger.py checks the two agree and that reads use the index).
 KINDS = ("contract.applied", "roster.applied", "routing.decided", "action.taken",
          "exception.raised", "exception.decided", "exception.escalated",

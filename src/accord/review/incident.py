@@ -16,13 +16,20 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from accord.contract.model import Contract
 from accord.errors import NotFound, UsageError
-from accord.events import format_time
-from accord.evidence import REVIEWED_ROUTES, EvidenceReport, approval, judge, last_of, upto_last_action
-from accord.model import Contract
-from accord.ports import Writer
-from accord.record import StoredEvent
-from accord.service import Batch, LedgerService
+from accord.runtime.events import format_time
+from accord.runtime.evidence import (
+    REVIEWED_ROUTES,
+    EvidenceReport,
+    approval,
+    judge,
+    last_of,
+    upto_last_action,
+)
+from accord.runtime.service import Batch, LedgerService
+from accord.store.ports import Writer
+from accord.store.stored import StoredEvent
 from accord.vocab import WHOLE_ACTION
 
 Holder = Callable[[str | None, dt.datetime], str | None]
@@ -692,7 +699,7 @@ def render_html(review: dict[str, Any], events: Sequence[StoredEvent]) -> str:
     """A self-contained one-page HTML incident brief a manager can forward."""
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.PackageLoader("accord", "templates"),
+    env = jinja2.Environment(loader=jinja2.PackageLoader("accord.review", "templates"),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True)
     opened = _opening(events, review["incident"])
     evidence = [e for e in events if e.type not in LOG_TYPES or e is opened]

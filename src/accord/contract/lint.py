@@ -19,11 +19,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from accord import cel
-from accord._yaml import Mark
-from accord.contract import INVALID, Document, discover, load_file
+from accord.contract._loading import INVALID, Document, discover, load_file
+from accord.contract._yaml import Mark
+from accord.contract.model import Contract, Roster
 from accord.errors import InvalidFile, Problem
-from accord.model import Contract, Roster
+from accord.rules import problems as rule_problems
 from accord.vocab import LEARNING_ARTEFACTS, WHOLE_ACTION, is_role
 
 Severity = Literal["error", "warning"]
@@ -408,7 +408,7 @@ def invalid_rule(s: Subject) -> Iterator[Hit]:
     for path, expression in expressions:
         if expression is None or _blank(expression):
             continue
-        problems = cel.problems(expression, contract.attributes)
+        problems = rule_problems(expression, contract.attributes)
         if problems:
             yield Hit(s.at(*path), f"{_label(path)} {expression!r}: {'; '.join(problems)}")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from accord.record import StoredEvent
+from accord.store.stored import StoredEvent
 
 _GENERATES = {"output.generated", "human.edited", "action.taken", "routing.decided",
               "review.recorded", "exception.decided"}

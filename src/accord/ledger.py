@@ -1,7 +1,7 @@
 """The Python SDK (SPEC §10): ``accord.open`` → :class:`Ledger` → :class:`Case`.
 
 Each ``Case`` method records one event and returns once it is committed
-(acknowledged). ``Case.output`` returns the :class:`~accord.routing.Route`
+(acknowledged). ``Case.output`` returns the :class:`~accord.runtime.routing.Route`
 accord decided for that output.
 """
 
@@ -15,13 +15,13 @@ from typing import Any
 
 import yaml
 
-from accord.contract import load_file, parse
+from accord.contract._loading import load_file, parse
+from accord.contract.model import Contract, Roster
 from accord.errors import AccordError, ContractRefused, InvalidFile, NotFound, Problem
-from accord.events import format_time
-from accord.model import Contract, Roster
-from accord.ports import Clock, Store
-from accord.routing import Route
-from accord.service import AppliedContract, AppliedRoster, LedgerService, Recorded
+from accord.runtime.events import format_time
+from accord.runtime.routing import Route
+from accord.runtime.service import AppliedContract, AppliedRoster, LedgerService, Recorded
+from accord.store.ports import Clock, Store
 
 When = dt.datetime | str | None
 
@@ -64,7 +64,7 @@ class Ledger:
     def apply_contract(self, source: Contract | str | os.PathLike[str], *,
                        actor: str = "system:accord") -> tuple[AppliedContract, bool]:
         """Apply a contract (model or file). Refused with ContractRefused on lint errors."""
-        from accord.lint import lint_contract
+        from accord.contract.lint import lint_contract
 
         if isinstance(source, Contract):
             body = source.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -1,7 +1,7 @@
 """`accord drill` (SPEC §7): could every closed case pass the ten-minute test?
 
 Each closed case (one with an ``action.taken``) is reviewed by the same
-:func:`accord.incident.answers` as a real incident, as if it had failed on every
+:func:`accord.review.incident.answers` as a real incident, as if it had failed on every
 quality dimension of its contract with the origin at its last output. Only the
 indexed ``action.taken`` records and the chosen cases' own events are read.
 """
@@ -13,12 +13,12 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from accord.contract.model import Contract
 from accord.errors import UsageError
-from accord.evidence import last_of, upto_last_action
-from accord.incident import QUESTIONS, answers, roster_holder
-from accord.model import Contract
-from accord.record import StoredEvent
-from accord.service import LedgerService
+from accord.review.incident import QUESTIONS, answers, roster_holder
+from accord.runtime.evidence import last_of, upto_last_action
+from accord.runtime.service import LedgerService
+from accord.store.stored import StoredEvent
 
 EXAMPLES = 5
 """Example cases kept per failing question."""

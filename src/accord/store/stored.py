@@ -8,8 +8,8 @@ from typing import Any
 
 import orjson
 
-from accord.events import parse_time
-from accord.ports import Row
+from accord.runtime.events import parse_time
+from accord.store.ports import Row
 
 
 @dataclass(slots=True)

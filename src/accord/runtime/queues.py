@@ -10,10 +10,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from accord.evidence import REVIEWED_ROUTES, approval, exception_decisions
-from accord.findings import Finding, FindingContext, detect
-from accord.record import StoredEvent
-from accord.service import LedgerService
+from accord.runtime.evidence import REVIEWED_ROUTES, approval, exception_decisions
+from accord.runtime.findings import Finding, FindingContext, detect
+from accord.runtime.service import LedgerService
+from accord.store.stored import StoredEvent
 
 
 @dataclass(frozen=True)

@@ -20,15 +20,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from accord.canonical import canonical_bytes, canonical_envelope
+from accord.contract.model import Contract, Roster
 from accord.errors import ActionRefused, EventProblem, EventRefused, NotFound
-from accord.events import SYSTEM_ACTOR, Event, format_time, parse_event
-from accord.evidence import approval, exception_decisions, failed_policies, judge, latest_text
-from accord.merkle import leaf_hash
-from accord.model import Contract, Roster
-from accord.ports import Clock, Head, HeadMoved, Reader, Row, Store, SystemClock, Writer
-from accord.record import StoredEvent
-from accord.routing import Route, Router
+from accord.integrity.canonical import canonical_bytes, canonical_envelope
+from accord.integrity.merkle import leaf_hash
+from accord.runtime.events import SYSTEM_ACTOR, Event, format_time, parse_event
+from accord.runtime.evidence import approval, exception_decisions, failed_policies, judge, latest_text
+from accord.runtime.routing import Route, Router
+from accord.store.ports import Clock, Head, HeadMoved, Reader, Row, Store, SystemClock, Writer
+from accord.store.stored import StoredEvent
 from accord.vocab import WHOLE_ACTION
 
 # Cases whose state the write path keeps between transactions of this process, and the

@@ -16,9 +16,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from accord import _yaml
+from accord.contract import _yaml
+from accord.contract.model import Contract, Roster
 from accord.errors import InvalidFile, Problem
-from accord.model import Contract, Roster
 
 INVALID = "invalid-file"
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import orjson
 
-from accord import merkle
-from accord.checkpoint import parse_checkpoint, sign_checkpoint, verify_checkpoint
 from accord.errors import CheckpointError, NotFound, UsageError
-from accord.ports import CHAIN_START, Store
+from accord.integrity import merkle
+from accord.integrity.checkpoint import parse_checkpoint, sign_checkpoint, verify_checkpoint
+from accord.store.ports import CHAIN_START, Store
 
 _sha256 = hashlib.sha256
 

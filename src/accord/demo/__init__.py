@@ -4,7 +4,7 @@
 ``accord/_data/demo`` (byte-identical to ``examples/``) and drives several
 hundred cases through the public SDK only — ``Ledger.record_many`` one batch per
 step of a case, ``Ledger.tick``, ``Ledger.apply_roster`` — then opens the
-incident through :func:`accord.incident.open_incident` and reads the review,
+incident through :func:`accord.review.incident.open_incident` and reads the review,
 the findings and the drill back from the ledger. Nothing it reports is
 hard-coded: routes, causes, owners, findings and readiness are accord's own
 answers about what was recorded.
@@ -36,16 +36,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from accord import runtime
-from accord.drill import drill
+from accord.contract.model import Holder, Roster
 from accord.errors import AccordError, ActionRefused, UsageError
-from accord.events import format_time
-from accord.incident import open_incident, render_html, review_incident
-from accord.model import Holder, Roster
-from accord.record import StoredEvent
-from accord.routing import Route
-from accord.sdk import Ledger
-from accord.sdk import open as open_ledger
+from accord.ledger import Ledger
+from accord.ledger import open as open_ledger
+from accord.review.drill import drill
+from accord.review.incident import open_incident, render_html, review_incident
+from accord.runtime import queues as runtime
+from accord.runtime.events import format_time
+from accord.runtime.routing import Route
+from accord.store.stored import StoredEvent
 from accord.testing import FixedClock
 
 DEMO_START = dt.datetime(2026, 10, 5, 8, 0, tzinfo=dt.UTC)

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from accord.evidence import approval, exception_decisions, judge
-from accord.model import Contract
-from accord.record import StoredEvent
+from accord.contract.model import Contract
+from accord.runtime.evidence import approval, exception_decisions, judge
+from accord.store.stored import StoredEvent
 
 
 @dataclass(frozen=True, order=True)

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from accord.cel import EvaluationError, Rule, compile_rule
-from accord.events import format_time
-from accord.model import Contract
+from accord.contract.model import Contract
+from accord.rules import EvaluationError, Rule, compile_rule
+from accord.runtime.events import format_time
 from accord.vocab import duration_seconds
 
 

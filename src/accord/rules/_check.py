@@ -1,9 +1,9 @@
 """Static checking of contract rules: cel-python's parse tree → a typed expression tree.
 
 The checker walks the lark tree cel-python's parser returns, infers a type for
-every node over the subset accord compiles (see :mod:`accord.cel`), promotes
+every node over the subset accord compiles (see :mod:`accord.rules._cel`), promotes
 integer literals that meet a ``number`` (SPEC §6) and collects problems a person
-can act on. The typed tree it returns is what :mod:`accord.cel` compiles into
+can act on. The typed tree it returns is what :mod:`accord.rules._cel` compiles into
 closures; the promoted literals are also written back into the lark tree so that
 cel-python, the reference, evaluates the same promoted rule.
 """

@@ -56,7 +56,8 @@ from celpy.celparser import CELParseError, CELParser
 from celpy.celtypes import BoolType, DoubleType, IntType, StringType
 from celpy.evaluation import CELEvalError
 
-from accord._cel_check import (
+from accord.errors import AccordError
+from accord.rules._check import (
     BOOLEAN,
     INT64_MAX,
     INT64_MIN,
@@ -80,7 +81,6 @@ from accord._cel_check import (
     ParseTree,
     rewrite_promoted,
 )
-from accord.errors import AccordError
 
 __all__ = ["EvaluationError", "Rule", "RuleError", "compile_rule", "evaluate_reference", "problems"]
 

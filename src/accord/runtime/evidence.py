@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from accord.model import Contract
-from accord.record import StoredEvent
+from accord.contract.model import Contract
+from accord.store.stored import StoredEvent
 from accord.vocab import WHOLE_ACTION
 
 REVIEWED_ROUTES = ("required", "sampled_in")

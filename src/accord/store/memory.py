@@ -1,0 +1,71 @@
+"""The `Store` port over a Python list: a ledger with no database, for tests and trials.
+
+``accord.open(store=MemoryStore())`` runs the same rules and hashing as the SQL store.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+
+from accord.store.ports import CHAIN_START, Head, Row, require_indexed
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore:
+    """The `Store` port over a Python list; a failed write transaction leaves it untouched."""
+
+    url = "memory://"
+
+    def __init__(self) -> None:
+        self.rows: list[Row] = []
+        self.meta_values = {"origin": "accord.ledger/memory"}
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def reading(self) -> Iterator[_MemoryTxn]:
+        with self._lock:
+            yield _MemoryTxn(self, list(self.rows))
+
+    @contextmanager
+    def writing(self) -> Iterator[_MemoryTxn]:
+        with self._lock:
+            txn = _MemoryTxn(self, list(self.rows))
+            yield txn
+            self.rows = txn.rows
+
+    def close(self) -> None:
+        return None
+
+
+class _MemoryTxn:
+    def __init__(self, store: MemoryStore, rows: list[Row]) -> None:
+        self.store = store
+        self.rows = rows
+
+    def head(self) -> Head:
+        return Head(self.rows[-1].seq, self.rows[-1].chain_hash) if self.rows else Head(0, CHAIN_START)
+
+    def case_rows(self, case_ids: Collection[str]) -> list[Row]:
+        wanted = set(case_ids)
+        return [r for r in self.rows if r.case_id in wanted]
+
+    def kind_rows(self, types: Collection[str], after_seq: int = 0) -> list[Row]:
+        require_indexed(types)  # as the SQL store does
+        wanted = set(types)
+        return [r for r in self.rows if r.type in wanted and r.seq > after_seq]
+
+    def scan(self, start: int | None = None, stop: int | None = None) -> Iterator[Row]:
+        return iter([r for r in self.rows if (start is None or r.seq >= start)
+                     and (stop is None or r.seq < stop)])
+
+    def leaf_hashes(self, size: int) -> list[bytes]:
+        return [r.leaf_hash for r in self.rows[:size]]
+
+    def meta(self, key: str) -> str | None:
+        return self.store.meta_values.get(key)
+
+    def append(self, rows: list[Row]) -> None:
+        self.rows.extend(rows)
