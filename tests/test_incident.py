@@ -175,7 +175,7 @@ def test_review_reads_the_case_not_the_whole_log(refunds: Ledger, monkeypatch: p
     def no_scan(*args: object, **kwargs: object) -> None:
         raise AssertionError("the review scanned the log")
 
-    monkeypatch.setattr("accord.testing._MemoryTxn.scan", no_scan)
+    monkeypatch.setattr("accord.store.memory._MemoryTxn.scan", no_scan)
     assert review_incident(refunds.service, "INC-1")["ten_minute_test"] == "pass"
 
 
