@@ -30,8 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _corpus
 
 import accord.ledger
-from accord.review.drill import drill
-from accord.review.incident import open_incident, review_incident
 
 BATCH = 1_000
 EVENTS_PER_CASE = 5
@@ -68,15 +66,15 @@ def build(path: str, events: int) -> tuple[accord.ledger.Ledger, float]:
 def median_review_ms(ledger: accord.ledger.Ledger, events: int) -> float:
     """Open an incident on the middle case and time its review; the median in milliseconds."""
     case = f"B-{events // EVENTS_PER_CASE // 2:07d}"
-    output = next(e for e in ledger.service.case_events(case) if e.type == "output.generated")
-    opened = open_incident(ledger.service, case, failed=["correct"], faulty=[output.seq],
-                           should_have_escalated=False, summary="Refund amount did not match the order",
-                           by="dana.okafor@example.com", now=NOW)
-    review_incident(ledger.service, opened["incident"])  # warm the contract and roster caches
+    output = next(e for e in list(ledger.events(case)) if e.type == "output.generated")
+    opened = ledger.open_incident(case, failed=["correct"], faulty=[output.seq],
+                                   summary="Refund amount did not match the order",
+                                   by="dana.okafor@example.com", now=NOW)
+    ledger.review_incident(opened.incident)  # warm the contract and roster caches
     times = []
     for _ in range(RUNS):
         started = time.perf_counter()
-        review_incident(ledger.service, opened["incident"])
+        ledger.review_incident(opened.incident)
         times.append(time.perf_counter() - started)
     return statistics.median(times) * 1000
 
@@ -100,9 +98,9 @@ def main() -> None:
         print(f"review_incident ratio {large:,} / {small:,} events: {ratio:.2f} (target <= 1.50)")
         ledger, _ = build(f"{tmp}/drill.db", drill_cases * EVENTS_PER_CASE)
         started = time.perf_counter()
-        report = drill(ledger.service, now=NOW)
+        report = ledger.drill(now=NOW)
         seconds = time.perf_counter() - started
-        drilled = sum(w["cases"] for w in report["workflows"])
+        drilled = sum(w.cases for w in report.workflows)
         print(f"drill throughput: {drilled:,} cases in {seconds:.2f} s = {drilled / seconds:,.0f} cases/s")
         ledger.close()
 

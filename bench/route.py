@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _corpus
 
 import accord.ledger
-from accord.contract._loading import load_file
+from accord.contract.loading import load_file
 from accord.contract.model import Contract
 from accord.runtime.routing import Router
 
@@ -52,7 +52,8 @@ def ingest_race(folder: str, events: list[dict[str, object]], rounds: int = 10) 
         ledger = accord.ledger.open(f"sqlite:///{folder}/{'on' if routing else 'off'}.db")
         ledger.apply_roster(_corpus.ROSTER)
         ledger.apply_contract(_corpus.CONTRACT)
-        ledger.service._route_outputs = routing  # benchmark-only switch: measures routing's cost
+        if not routing:  # price routing: this ledger's recorder stores outputs without routing them
+            ledger._core.recorder._route = lambda *args: None  # type: ignore[method-assign]
         ledgers[routing] = ledger
     seconds = {True: 0.0, False: 0.0}
     batches = list(_corpus.batches(events, 1000))

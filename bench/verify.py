@@ -44,7 +44,7 @@ def main() -> None:
             for batch in _corpus.batches(events, 1000):
                 ledger.record_many(batch)
         build = time.perf_counter() - t
-        with ledger.service.store.reading() as r:
+        with ledger.store.reading() as r:
             size = r.head().size
         print(f"log: {size:,} records ({args.events:,} client events + routing and contract "
               f"records), built in {build:,.0f} s, {os.path.getsize(path) / 2**30:.2f} GiB")
@@ -52,7 +52,7 @@ def main() -> None:
         rehashed = _baseline.rehash(path)
         bare = rehashed / (time.perf_counter() - t)
         t = time.perf_counter()
-        report = integrity.verify(ledger.service.store)
+        report = integrity.verify(ledger.store)
         rate = report.size / (time.perf_counter() - t)
         assert report.ok, report.problem
         print(f"verify: accord {rate:,.0f} events/s (target >= 100,000), bare re-hash "

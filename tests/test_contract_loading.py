@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from accord.contract._loading import discover, load_file, parse
+from accord.contract.loading import discover, load_file, parse
 from accord.contract.model import Contract, Roster
 from accord.errors import InvalidFile
 

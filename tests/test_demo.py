@@ -19,11 +19,11 @@ import pytest
 import accord.cli._demo  # registers `accord demo` (until accord/cli/__init__.py imports it)
 import accord.ledger
 from accord import demo as demos
+from accord._time import format_time
 from accord.cli import main
-from accord.contract._loading import load_file
+from accord.contract.loading import load_file
 from accord.contract.model import Contract
 from accord.errors import UsageError
-from accord.runtime.events import format_time
 from accord.vocab import WHOLE_ACTION
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,8 +12,7 @@ import pytest
 import accord.ledger
 from accord.errors import NotFound
 from accord.ledger import Ledger
-from accord.review.drill import drill
-from accord.review.incident import QUESTIONS, open_incident, review_incident
+from accord.review.questions import keys
 from accord.testing import FixedClock, MemoryStore
 from tests.conftest import T0, refund_contract, roster
 from tests.test_incident import PEOPLE, memory_ledger, run, run_case
@@ -38,29 +37,29 @@ def refunds() -> Ledger:
 
 
 def test_drill_counts_closed_cases_and_the_ones_that_would_pass(refunds: Ledger) -> None:
-    report = by_workflow(drill(refunds.service, now=NOW))
+    report = by_workflow(refunds.drill(now=NOW).as_json())
     assert (report["cases"], report["ready"], report["readiness"]) == (2, 1, 0.5)
-    assert report["failing"] == {**{key: 0 for key in QUESTIONS}, "evidence": 1}
-    assert report["examples"] == {**{key: [] for key in QUESTIONS}, "evidence": ["R-2"]}
+    assert report["failing"] == {**{key: 0 for key in keys()}, "evidence": 1}
+    assert report["examples"] == {**{key: [] for key in keys()}, "evidence": ["R-2"]}
 
 
 def test_failing_always_has_all_seven_keys_and_readiness_is_null_without_cases(refunds: Ledger) -> None:
     refunds.apply_contract(refund_contract(workflow="claims-triage"))
-    report = by_workflow(drill(refunds.service, now=NOW), "claims-triage")
+    report = by_workflow(refunds.drill(now=NOW).as_json(), "claims-triage")
     assert (report["cases"], report["ready"], report["readiness"]) == (0, 0, None)
-    assert report["failing"] == {key: 0 for key in QUESTIONS}
+    assert report["failing"] == {key: 0 for key in keys()}
 
 
 def test_drill_asks_the_same_questions_as_a_review(refunds: Ledger) -> None:
     """A real incident failing every dimension at the last output fails exactly what the drill says."""
     contract = refund_contract()
-    output = [e.seq for e in refunds.service.case_events("R-2") if e.type == "output.generated"][-1]
-    opened = open_incident(refunds.service, "R-2", failed=contract.dimensions, faulty=[output],
-                           should_have_escalated=False, summary="x", by="dana@example.com", now=NOW)
-    review = review_incident(refunds.service, str(opened["incident"]))
-    failing = [key for key in QUESTIONS if not review["questions"][key]["answered"]]
-    report = by_workflow(drill(refunds.service, now=NOW))
-    assert failing == [key for key in QUESTIONS if "R-2" in report["examples"][key]] == ["evidence"]  # type: ignore[index]
+    output = [e.seq for e in list(refunds.events("R-2")) if e.type == "output.generated"][-1]
+    opened = refunds.open_incident("R-2", failed=contract.dimensions, faulty=[output],
+                           summary="x", by="dana@example.com", now=NOW).as_json()
+    review = refunds.review_incident(str(opened["incident"])).as_json()
+    failing = [key for key in keys() if not review["questions"][key]["answered"]]
+    report = by_workflow(refunds.drill(now=NOW).as_json())
+    assert failing == [key for key in keys() if "R-2" in report["examples"][key]] == ["evidence"]  # type: ignore[index]
 
 
 def test_a_vacant_learning_role_fails_who_changes_in_the_drill() -> None:
@@ -68,16 +67,16 @@ def test_a_vacant_learning_role_fails_who_changes_in_the_drill() -> None:
     ledger.apply_contract(refund_contract())
     ledger.apply_roster(roster(**{k: v for k, v in PEOPLE.items() if k != "refunds-policy-owner"}))
     run_case(ledger, "R-1", attests=["correct", "appropriately_toned"])
-    report = by_workflow(drill(ledger.service, now=NOW))
+    report = by_workflow(ledger.drill(now=NOW).as_json())
     assert report["failing"]["who_changes"] == 1 and report["ready"] == 0  # type: ignore[index]
 
 
 def test_drill_of_one_workflow_and_of_an_unknown_one(refunds: Ledger) -> None:
     refunds.apply_contract(refund_contract(workflow="claims-triage"))
-    only = drill(refunds.service, workflow="claims-triage", now=NOW)["workflows"]
+    only = refunds.drill(workflow="claims-triage", now=NOW).as_json()["workflows"]
     assert [w["workflow"] for w in only] == ["claims-triage"]
     with pytest.raises(NotFound, match="no-such-flow"):
-        drill(refunds.service, workflow="no-such-flow", now=NOW)
+        refunds.drill(workflow="no-such-flow", now=NOW).as_json()
 
 
 def test_a_sample_takes_the_cases_with_the_smallest_seeded_hash() -> None:
@@ -91,11 +90,11 @@ def test_a_sample_takes_the_cases_with_the_smallest_seeded_hash() -> None:
             return hashlib.sha256(f"{seed}:refund-replies:{case}".encode()).hexdigest()
 
         expected = sorted(cases, key=key)[:3]
-        report = by_workflow(drill(ledger.service, sample=3, seed=seed, now=NOW))
+        report = by_workflow(ledger.drill(sample=3, seed=seed, now=NOW).as_json())
         assert report["cases"] == 3
         assert sorted(report["examples"]["owner"]) == sorted(expected)  # type: ignore[index]
-        assert drill(ledger.service, sample=3, seed=seed, now=NOW) == drill(
-            ledger.service, sample=3, seed=seed, now=NOW), "the same seed gives the same drill"
+        assert ledger.drill(sample=3, seed=seed, now=NOW) == ledger.drill(
+            sample=3, seed=seed, now=NOW), "the same seed gives the same drill"
 
 
 # -- through the command line ---------------------------------------------------------------------
@@ -118,8 +117,8 @@ def test_cli_drill_prints_json_and_text(cli_ledger: Path, capsys: pytest.Capture
     assert code == 0
     assert json.loads(out) == {"workflows": [{
         "workflow": "refund-replies", "cases": 2, "ready": 1, "readiness": 0.5,
-        "failing": {**{key: 0 for key in QUESTIONS}, "evidence": 1},
-        "examples": {**{key: [] for key in QUESTIONS}, "evidence": ["R-2"]}}]}
+        "failing": {**{key: 0 for key in keys()}, "evidence": 1},
+        "examples": {**{key: [] for key in keys()}, "evidence": ["R-2"]}}]}
     code, out, err = run(capsys, "drill", "--sample", "1", "--seed", "3")
     assert code == 0 and "refund-replies:" in out and "cases/s" in err
 

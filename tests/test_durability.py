@@ -51,7 +51,7 @@ def test_concurrent_threads_never_fork_the_chain(ledger: Ledger) -> None:
     for t in threads:
         t.join()
     assert not errors
-    report = integrity.verify(ledger.service.store)
+    report = integrity.verify(ledger.store)
     assert report.ok and report.size == 1 + 4 * 15
 
 
@@ -60,7 +60,7 @@ def test_concurrent_processes_never_fork_the_chain(ledger: Ledger, db_url: str) 
     procs = [writer(db_url, f"P{p}", 20) for p in range(3)]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), [o[1][-400:] for o in outputs]
-    report = integrity.verify(ledger.service.store)
+    report = integrity.verify(ledger.store)
     assert report.ok and report.size == 1 + 3 * 20
 
 
@@ -78,9 +78,9 @@ def test_every_acknowledged_event_survives_kill_9(ledger: Ledger, db_url: str) -
     proc.wait(timeout=30)
     acked.extend(line.split()[1] for line in proc.stdout if line.startswith("ack"))
     with accord.ledger.open(db_url) as after:
-        report = integrity.verify(after.service.store)
+        report = integrity.verify(after.store)
         assert report.ok, report.problem
-        stored = {e.case for e in after.service.events() if e.type == "case.opened"}
+        stored = {e.case for e in after.events() if e.type == "case.opened"}
     assert set(acked) <= stored
     assert len(stored) >= len(acked)
 
@@ -104,5 +104,5 @@ def test_forked_children_write_through_the_parents_ledger_object(ledger: Ledger)
     for i in range(15):
         ledger.record_many([opened(f"parent-{i}")])
     assert all(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0 for pid in children)
-    report = integrity.verify(ledger.service.store)
+    report = integrity.verify(ledger.store)
     assert report.ok and report.size == 1 + 1 + 3 * 15

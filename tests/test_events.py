@@ -95,7 +95,7 @@ def test_every_single_envelope_fault_gets_the_same_answer_on_both_paths() -> Non
 def test_format_time_writes_utc_with_z_and_drops_a_zero_fraction() -> None:
     import datetime as dt
 
-    from accord.runtime.events import format_time
+    from accord._time import format_time
 
     plus_two = dt.timezone(dt.timedelta(hours=2))
     assert format_time(dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)) == "2026-01-02T03:04:05Z"

@@ -13,14 +13,8 @@ import pytest
 import accord.ledger
 from accord.errors import NotFound, UsageError
 from accord.ledger import Ledger
-from accord.review.incident import (
-    QUESTIONS,
-    open_incident,
-    render_html,
-    render_markdown,
-    render_text,
-    review_incident,
-)
+from accord.review.questions import keys
+from accord.review.render import render_html, render_markdown, render_text
 from accord.testing import FixedClock, MemoryStore
 from tests.conftest import T0, refund_contract, roster
 from tests.conftest import run_cli as run
@@ -78,16 +72,16 @@ def run_case(ledger: Ledger, case: str, *, amount: float = 120, risk: float = 0.
 
 def seq(ledger: Ledger, case: str, kind: str) -> int:
     """The seq of the last ``kind`` event of ``case``."""
-    return [e.seq for e in ledger.service.case_events(case) if e.type == kind][-1]
+    return [e.seq for e in list(ledger.events(case)) if e.type == kind][-1]
 
 
 def incident(ledger: Ledger, case: str, failed: list[str], faulty: list[int] | None = None,
              should_have_escalated: bool = False,
              summary: str = "Refunded the wrong amount") -> dict[str, Any]:
-    opened = open_incident(ledger.service, case, failed=failed, faulty=faulty or [],
+    opened = ledger.open_incident(case, failed=failed, faulty=faulty or [],
                            should_have_escalated=should_have_escalated, summary=summary,
-                           by="dana@example.com", now=INCIDENT_AT)
-    return review_incident(ledger.service, opened["incident"])
+                           by="dana@example.com", now=INCIDENT_AT).as_json()
+    return ledger.review_incident(opened["incident"]).as_json()
 
 
 def owners(review: dict[str, Any]) -> list[tuple[str, str | None]]:
@@ -101,7 +95,7 @@ def test_a_well_evidenced_case_passes_the_ten_minute_test(refunds: Ledger) -> No
     run_case(refunds, "R-1", attests=["correct", "appropriately_toned"])
     review = incident(refunds, "R-1", ["correct"], [seq(refunds, "R-1", "output.generated")])
     assert review["ten_minute_test"] == "pass"
-    assert all(review["questions"][k]["answered"] for k in QUESTIONS)
+    assert all(review["questions"][k]["answered"] for k in keys())
     assert review["questions"]["cause"]["causes"] == ["bad_prompt", "bad_judgment"]
     assert review["questions"]["owner"]["person"] == "dana@example.com"
 
@@ -114,10 +108,10 @@ def test_the_review_json_has_exactly_the_spec_keys(refunds: Ledger) -> None:
     assert (review["incident"], review["case"], review["workflow"], review["contract_version"]) == (
         "INC-1", "R-1", "refund-replies", 1)
     q = review["questions"]
-    assert list(q) == list(QUESTIONS)
+    assert list(q) == list(keys())
     extra = {"owner": {"role", "person"}, "evidence": {"present", "missing"}, "cause": {"causes"},
              "who_changes": {"owners"}}
-    for key in QUESTIONS:
+    for key in keys():
         assert set(q[key]) == {"answered", "answer"} | extra.get(key, set()), key
     assert q["who_changes"]["owners"][0] == {"cause": "bad_prompt", "role": "ai-enablement",
                                              "person": "pat@example.com", "learning_action": "LA-1"}
@@ -126,8 +120,8 @@ def test_the_review_json_has_exactly_the_spec_keys(refunds: Ledger) -> None:
 def test_open_returns_the_spec_shape_and_numbers_incidents_and_learning_actions(refunds: Ledger) -> None:
     run_case(refunds, "R-1", attests=["correct", "appropriately_toned"])
     output = seq(refunds, "R-1", "output.generated")
-    first = open_incident(refunds.service, "R-1", failed=["correct"], faulty=[output],
-                          should_have_escalated=False, summary="x", by="dana@example.com", now=INCIDENT_AT)
+    first = refunds.open_incident("R-1", failed=["correct"], faulty=[output],
+                          summary="x", by="dana@example.com", now=INCIDENT_AT).as_json()
     assert first == {"incident": "INC-1", "case": "R-1", "causes": ["bad_prompt", "bad_judgment"],
                      "learning_actions": [
                          {"id": "LA-1", "cause": "bad_prompt", "artefact": "prompt", "role": "ai-enablement",
@@ -135,9 +129,9 @@ def test_open_returns_the_spec_shape_and_numbers_incidents_and_learning_actions(
                          {"id": "LA-2", "cause": "bad_judgment", "artefact": "training_material",
                           "role": "support-enablement", "person": "sue@example.com",
                           "due": "2026-03-18T09:00:00Z"}]}
-    second = open_incident(refunds.service, "R-1", failed=["correct"], faulty=[], should_have_escalated=False,
+    second = refunds.open_incident("R-1", failed=["correct"], faulty=[],
                            summary="y", by="dana@example.com", now=INCIDENT_AT,
-                           due_in=dt.timedelta(days=3))
+                           due_in=dt.timedelta(days=3)).as_json()
     assert second["incident"] == "INC-2"
     assert [la["id"] for la in second["learning_actions"]] == ["LA-3"]
     assert second["learning_actions"][0]["due"] == "2026-03-07T09:00:00Z"
@@ -145,11 +139,11 @@ def test_open_returns_the_spec_shape_and_numbers_incidents_and_learning_actions(
 
 def test_open_stores_the_incident_and_its_learning_actions_in_one_batch(refunds: Ledger) -> None:
     run_case(refunds, "R-1", attests=["correct", "appropriately_toned"])
-    before = len(list(refunds.service.events()))
+    before = len(list(refunds.events()))
     output = seq(refunds, "R-1", "output.generated")
-    open_incident(refunds.service, "R-1", failed=["correct"], faulty=[output], should_have_escalated=False,
-                  summary="x", by="dana@example.com", now=INCIDENT_AT)
-    added = list(refunds.service.events(start=before + 1))
+    refunds.open_incident("R-1", failed=["correct"], faulty=[output],
+                  summary="x", by="dana@example.com", now=INCIDENT_AT).as_json()
+    added = [e for e in refunds.events() if e.seq > before]
     assert [e.type for e in added] == ["incident.opened", "learning.opened", "learning.opened"]
     assert len({e.recorded_at for e in added}) == 1 and all(e.actor == "dana@example.com" for e in added)
     opened = added[0]
@@ -162,10 +156,10 @@ def test_review_judges_the_evidence_as_it_stood_when_the_incident_opened(refunds
     run_case(refunds, "R-1", policy=None, attests=["correct", "appropriately_toned"])
     first = incident(refunds, "R-1", ["correct"], [seq(refunds, "R-1", "output.generated")])
     refunds.case("refund-replies", "R-1").policy("refund-policy", version="RP-4", result="pass", at=at(60))
-    size = len(list(refunds.service.events()))
-    again = review_incident(refunds.service, "INC-1")
+    size = len(list(refunds.events()))
+    again = refunds.review_incident("INC-1").as_json()
     assert again == first and "policy" in again["questions"]["evidence"]["missing"]
-    assert len(list(refunds.service.events())) == size, "a review writes nothing"
+    assert len(list(refunds.events())) == size, "a review writes nothing"
 
 
 def test_review_reads_the_case_not_the_whole_log(refunds: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -176,12 +170,12 @@ def test_review_reads_the_case_not_the_whole_log(refunds: Ledger, monkeypatch: p
         raise AssertionError("the review scanned the log")
 
     monkeypatch.setattr("accord.store.memory._MemoryTxn.scan", no_scan)
-    assert review_incident(refunds.service, "INC-1")["ten_minute_test"] == "pass"
+    assert refunds.review_incident("INC-1").as_json()["ten_minute_test"] == "pass"
 
 
 def test_unknown_incident_is_not_found(refunds: Ledger) -> None:
     with pytest.raises(NotFound, match="INC-9"):
-        review_incident(refunds.service, "INC-9")
+        refunds.review_incident("INC-9").as_json()
 
 
 # -- questions 1-4 ---------------------------------------------------------------------------------
@@ -251,15 +245,15 @@ def test_each_faulty_event_type_maps_to_its_origin_cause(refunds: Ledger) -> Non
                 "action.taken": "bad_judgment"}
     found = {}
     for kind in expected:
-        opened = open_incident(refunds.service, "R-1", failed=["correct"], faulty=[seq(refunds, "R-1", kind)],
-                               should_have_escalated=False, summary="x", by="dana@example.com",
-                               now=INCIDENT_AT)
+        opened = refunds.open_incident("R-1", failed=["correct"], faulty=[seq(refunds, "R-1", kind)],
+                               summary="x", by="dana@example.com",
+                               now=INCIDENT_AT).as_json()
         found[kind] = opened["causes"][0]
     assert found == expected
-    escalated = open_incident(refunds.service, "R-2", failed=["correct"],
+    escalated = refunds.open_incident("R-2", failed=["correct"],
                               faulty=[seq(refunds, "R-2", "exception.escalated")],
-                              should_have_escalated=False, summary="x", by="dana@example.com",
-                              now=INCIDENT_AT)
+                              summary="x", by="dana@example.com",
+                              now=INCIDENT_AT).as_json()
     assert escalated["causes"][0] == "bad_exception_threshold"
 
 
@@ -349,7 +343,7 @@ def test_passage_5_a_sampled_out_case_is_the_sampling_owners_rule() -> None:
                                    "attests": ["correct", "appropriately_toned"], "sample_rate": 0.01,
                                    "sampling_owner": "qa-lead"})
     run_case(ledger, "R-1")
-    assert ledger.service.case_events("R-1")[4].data["review"] == "sampled_out"
+    assert list(ledger.events("R-1"))[4].data["review"] == "sampled_out"
     assert passage(ledger, "R-1", "correct") == [("bad_routing_rule", "qa-lead")]
 
 
@@ -403,7 +397,7 @@ def test_who_changes_uses_the_person_stored_at_open(refunds: Ledger) -> None:
     run_case(refunds, "R-1", attests=["correct", "appropriately_toned"])
     incident(refunds, "R-1", ["correct"], [seq(refunds, "R-1", "output.generated")])
     refunds.apply_roster(roster(**{**PEOPLE, "ai-enablement": "newcomer@example.com"}))
-    who = review_incident(refunds.service, "INC-1")["questions"]["who_changes"]
+    who = refunds.review_incident("INC-1").as_json()["questions"]["who_changes"]
     assert who["owners"][0]["person"] == "pat@example.com"
 
 
@@ -419,17 +413,17 @@ def test_who_changes_uses_the_person_stored_at_open(refunds: Ledger) -> None:
 def test_open_refuses_bad_input_and_stores_nothing(refunds: Ledger, failed: list[str], faulty: list[int],
                                                     by: str, message: str) -> None:
     run_case(refunds, "R-1", attests=["correct"])
-    size = len(list(refunds.service.events()))
+    size = len(list(refunds.events()))
     with pytest.raises(UsageError, match=message):
-        open_incident(refunds.service, "R-1", failed=failed, faulty=faulty, should_have_escalated=False,
-                      summary="x", by=by, now=INCIDENT_AT)
-    assert len(list(refunds.service.events())) == size
+        refunds.open_incident("R-1", failed=failed, faulty=faulty,
+                      summary="x", by=by, now=INCIDENT_AT).as_json()
+    assert len(list(refunds.events())) == size
 
 
 def test_open_refuses_an_unknown_case(refunds: Ledger) -> None:
     with pytest.raises(NotFound, match="R-404"):
-        open_incident(refunds.service, "R-404", failed=["correct"], faulty=[], should_have_escalated=False,
-                      summary="x", by="dana@example.com", now=INCIDENT_AT)
+        refunds.open_incident("R-404", failed=["correct"], faulty=[],
+                      summary="x", by="dana@example.com", now=INCIDENT_AT).as_json()
 
 
 # -- briefs ------------------------------------------------------------------------------------------
@@ -461,7 +455,7 @@ def test_the_html_brief_is_well_formed_and_names_owner_causes_and_timeline(refun
     run_case(refunds, "R-1", attests=["correct", "appropriately_toned"])
     review = incident(refunds, "R-1", ["correct"], [seq(refunds, "R-1", "output.generated")],
                       summary="Refunded <400> EUR & apologised")
-    html = render_html(review, refunds.service.case_events("R-1"))
+    html = render_html(refunds.review_incident(review["incident"]))
     parser = _Balanced()
     parser.feed(html)
     parser.close()
@@ -469,7 +463,7 @@ def test_the_html_brief_is_well_formed_and_names_owner_causes_and_timeline(refun
     text = " ".join(parser.text)
     assert "dana@example.com" in text and "bad_prompt" in text and "bad_judgment" in text
     assert "Refunded <400> EUR & apologised" in text, "user text is escaped, then shown as written"
-    for e in refunds.service.case_events("R-1")[:5]:
+    for e in list(refunds.events("R-1"))[:5]:
         assert f">{e.seq}<" in html, f"timeline lists seq {e.seq}"
     assert "2026-03-18T09:00:00Z" in text, "who changes what by when"
 
@@ -477,12 +471,11 @@ def test_the_html_brief_is_well_formed_and_names_owner_causes_and_timeline(refun
 def test_text_and_markdown_briefs_answer_all_seven_questions(refunds: Ledger) -> None:
     run_case(refunds, "R-1", policy=None, attests=["correct", "appropriately_toned"])
     review = incident(refunds, "R-1", ["correct"], [seq(refunds, "R-1", "output.generated")])
-    events = refunds.service.case_events("R-1")
-    text = render_text(review, events)
+    text = render_text(refunds.review_incident(review["incident"]))
     assert "INC-1" in text and "Who owned the outcome?" in text and "NOT ANSWERED" in text
     assert "Refunded the wrong amount" in text
-    markdown = render_markdown(review)
-    assert markdown.startswith("# INC-1") and markdown.count("\n## ") == 7
+    markdown = render_markdown(refunds.review_incident(review["incident"]))
+    assert markdown.startswith("# INC-1") and markdown.count("\n## ") == 8, "seven answers and the timeline"
 
 
 # -- through the command line --------------------------------------------------------------------

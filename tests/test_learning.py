@@ -12,8 +12,6 @@ import pytest
 import accord.ledger
 from accord.errors import NotFound, UsageError
 from accord.ledger import Ledger
-from accord.review.incident import close_learning, learning_actions, open_incident
-from accord.runtime import queues as runtime
 from accord.testing import FixedClock
 from tests.conftest import T0, refund_contract, roster
 from tests.test_incident import PEOPLE, memory_ledger, run, run_case, seq
@@ -24,8 +22,8 @@ DAY = dt.timedelta(days=1)
 def opened_with_prompt_cause(ledger: Ledger, case: str = "R-1", now: dt.datetime = T0 + 2 * DAY,
                              summary: str = "Refunded the wrong amount") -> dict[str, object]:
     output = seq(ledger, case, "output.generated")
-    return open_incident(ledger.service, case, failed=["correct"], faulty=[output],
-                         should_have_escalated=False, summary=summary, by="dana@example.com", now=now)
+    return ledger.open_incident(case, failed=["correct"], faulty=[output],
+                         summary=summary, by="dana@example.com", now=now).as_json()
 
 
 @pytest.fixture
@@ -39,7 +37,7 @@ def refunds(ledger: Ledger) -> Ledger:
 
 def test_open_lists_one_open_learning_action_per_cause_and_role(refunds: Ledger) -> None:
     opened_with_prompt_cause(refunds)
-    items = learning_actions(refunds.service, T0 + 3 * DAY)
+    items = [i.as_json() for i in refunds.learning_actions(T0 + 3 * DAY)]
     assert items[0] == {"id": "LA-1", "incident": "INC-1", "case": "R-1", "workflow": "refund-replies",
                         "cause": "bad_prompt", "artefact": "prompt", "role": "ai-enablement",
                         "person": "pat@example.com", "due": "2026-03-18T09:00:00Z", "status": "open",
@@ -49,24 +47,24 @@ def test_open_lists_one_open_learning_action_per_cause_and_role(refunds: Ledger)
 
 def test_closing_records_the_change_once(refunds: Ledger) -> None:
     opened_with_prompt_cause(refunds)
-    closed = close_learning(refunds.service, "LA-1", "refund-v8", None, T0 + 5 * DAY)
+    closed = refunds.close_learning("LA-1", "refund-v8", by=None, now=T0 + 5 * DAY).as_json()
     assert (closed["status"], closed["change"]) == ("closed", "refund-v8")
-    last = list(refunds.service.events())[-1]
+    last = list(refunds.events())[-1]
     assert (last.type, last.actor, last.at) == ("learning.closed", "pat@example.com", "2026-03-07T09:00:00Z")
-    assert [i["status"] for i in learning_actions(refunds.service, T0)] == ["closed", "open"]
+    assert [i.status for i in refunds.learning_actions(T0)] == ["closed", "open"]
     with pytest.raises(UsageError, match="already closed"):
-        close_learning(refunds.service, "LA-1", "refund-v9", "pat@example.com", T0 + 6 * DAY)
+        refunds.close_learning("LA-1", "refund-v9", by="pat@example.com", now=T0 + 6 * DAY).as_json()
 
 
 def test_closing_an_unknown_learning_action_is_not_found(refunds: Ledger) -> None:
     with pytest.raises(NotFound, match="LA-404"):
-        close_learning(refunds.service, "LA-404", "x", "pat@example.com", T0)
+        refunds.close_learning("LA-404",  "x", by="pat@example.com", now=T0).as_json()
 
 
 def test_a_system_cannot_close_a_learning_action(refunds: Ledger) -> None:
     opened_with_prompt_cause(refunds)
     with pytest.raises(UsageError, match="person"):
-        close_learning(refunds.service, "LA-1", "refund-v8", "system:ci", T0 + 5 * DAY)
+        refunds.close_learning("LA-1", "refund-v8", by="system:ci", now=T0 + 5 * DAY).as_json()
 
 
 def test_concurrent_openers_never_share_a_number(db_url: str) -> None:
@@ -90,7 +88,7 @@ def test_concurrent_openers_never_share_a_number(db_url: str) -> None:
 
 
 def found(ledger: Ledger, rule: str, now: dt.datetime) -> list[tuple[str | None, int | None]]:
-    return [(f.case, f.seq) for f in runtime.findings(ledger.service, now) if f.rule == rule]
+    return [(f.case, f.seq) for f in ledger.findings(now) if f.rule == rule]
 
 
 def test_learning_overdue_fires_for_an_open_action_past_due_only() -> None:
@@ -99,10 +97,10 @@ def test_learning_overdue_fires_for_an_open_action_past_due_only() -> None:
     opened_with_prompt_cause(ledger)
     due = T0 + 16 * DAY
     assert found(ledger, "learning-overdue", due) == [], "not past due at its due time"
-    overdue = [f for f in runtime.findings(ledger.service, due + dt.timedelta(seconds=1))
+    overdue = [f for f in ledger.findings(due + dt.timedelta(seconds=1))
                if f.rule == "learning-overdue"]
     assert len(overdue) == 2 and "LA-1" in overdue[0].message and "ai-enablement" in overdue[0].message
-    close_learning(ledger.service, "LA-1", "refund-v8", None, due + DAY)
+    ledger.close_learning("LA-1", "refund-v8", by=None, now=due + DAY).as_json()
     assert len(found(ledger, "learning-overdue", due + 2 * DAY)) == 1, "a closed action is not overdue"
 
 
@@ -112,11 +110,11 @@ def test_recurrence_fires_only_for_a_case_opened_after_the_fix() -> None:
     run_case(ledger, "R-1", attests=["correct", "appropriately_toned"])
     run_case(ledger, "R-before", attests=["correct", "appropriately_toned"], start=1 * minutes)
     opened_with_prompt_cause(ledger, "R-1", now=T0 + 2 * DAY)
-    close_learning(ledger.service, "LA-1", "refund-v8", None, T0 + 3 * DAY)
+    ledger.close_learning("LA-1", "refund-v8", by=None, now=T0 + 3 * DAY).as_json()
     run_case(ledger, "R-after", attests=["correct", "appropriately_toned"], start=4 * minutes)
     late = opened_with_prompt_cause(ledger, "R-before", now=T0 + 5 * DAY)
     again = opened_with_prompt_cause(ledger, "R-after", now=T0 + 5 * DAY)
-    findings = [f for f in runtime.findings(ledger.service, T0 + 6 * DAY) if f.rule == "recurrence"]
+    findings = [f for f in ledger.findings(T0 + 6 * DAY) if f.rule == "recurrence"]
     assert [f.case for f in findings] == ["R-after"], "a case that ran before the fix is no evidence"
     assert str(again["incident"]) in findings[0].message and "refund-v8" in findings[0].message
     assert "bad_prompt" in findings[0].message and late["incident"] == "INC-2"
@@ -127,10 +125,10 @@ def test_tool_blame_fires_for_an_incident_that_blames_the_tool_without_a_faulty_
     for case in ("R-1", "R-2", "R-3"):
         run_case(ledger, case, attests=["correct", "appropriately_toned"])
     for case, summary in (("R-1", "The AI hallucinated a refund"), ("R-2", "The maintainer sent it twice")):
-        open_incident(ledger.service, case, failed=["correct"], faulty=[], should_have_escalated=False,
-                      summary=summary, by="dana@example.com", now=T0 + 2 * DAY)
+        ledger.open_incident(case, failed=["correct"], faulty=[],
+                      summary=summary, by="dana@example.com", now=T0 + 2 * DAY).as_json()
     opened_with_prompt_cause(ledger, "R-3", summary="The model hallucinated")
-    blamed = [f for f in runtime.findings(ledger.service, T0 + 3 * DAY) if f.rule == "tool-blame"]
+    blamed = [f for f in ledger.findings(T0 + 3 * DAY) if f.rule == "tool-blame"]
     assert [f.case for f in blamed] == ["R-1"], "a faulty event or a word merely containing 'ai' is no blame"
     assert "'AI'" in blamed[0].message
 

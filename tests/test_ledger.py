@@ -27,20 +27,20 @@ def output(case: str = "R-1", at: str = "2026-03-02T09:01:00Z", **data: object) 
 
 
 def count(ledger: Ledger) -> int:
-    with ledger.service.store.reading() as r:
+    with ledger.store.reading() as r:
         return r.head().size
 
 
 def test_contract_versions_are_kept_with_their_hash(ledger: Ledger) -> None:
-    first, new1 = ledger.apply_contract(refund_contract())
-    again, new2 = ledger.apply_contract(refund_contract())
-    second, new3 = ledger.apply_contract(refund_contract(title="Refund replies v2"))
-    assert (first.version, new1) == (1, True)
-    assert (again.version, new2) == (1, False), "re-applying an identical contract is a no-op"
-    assert (second.version, new3) == (2, True)
+    first = ledger.apply_contract(refund_contract())
+    again = ledger.apply_contract(refund_contract())
+    second = ledger.apply_contract(refund_contract(title="Refund replies v2"))
+    assert (first.version, first.new) == (1, True)
+    assert (again.version, again.new) == (1, False), "re-applying an identical contract is a no-op"
+    assert (second.version, second.new) == (2, True)
     assert first.hash != second.hash and len(first.hash) == 64
-    assert [c.version for c in ledger.service.contracts()] == [1, 2]
-    assert ledger.service.contract("refund-replies", 1).contract.title == "Refund request replies"
+    assert [c.version for c in ledger.contracts()] == [1, 2]
+    assert ledger.contract("refund-replies", 1).contract.title == "Refund request replies"
 
 
 def test_contract_with_lint_errors_is_refused_and_not_stored(ledger: Ledger) -> None:
@@ -55,8 +55,8 @@ def test_case_pins_the_contract_version_in_force_when_it_opened(ledger: Ledger) 
     ledger.record_many([opened("R-1")])
     ledger.apply_contract(refund_contract(title="v2"))
     ledger.record_many([opened("R-2"), output("R-1"), output("R-2")])
-    assert ledger.service.case_events("R-1")[-1].contract_version == 1
-    assert ledger.service.case_events("R-2")[-1].contract_version == 2
+    assert list(ledger.events("R-1"))[-1].contract_version == 1
+    assert list(ledger.events("R-2"))[-1].contract_version == 2
 
 
 def test_batch_with_one_bad_event_stores_nothing_and_lists_every_error(ledger: Ledger) -> None:
@@ -143,7 +143,7 @@ def test_attributes_are_typed_by_the_contract(ledger: Ledger) -> None:
 def test_output_is_followed_by_its_routing_decision(ledger: Ledger) -> None:
     ledger.apply_contract(refund_contract())
     result = ledger.record_many([opened("R-1", amount=40, risk=0.1), output("R-1")])
-    events = ledger.service.case_events("R-1")
+    events = list(ledger.events("R-1"))
     assert [e.type for e in events] == ["case.opened", "output.generated", "routing.decided"]
     route = events[-1]
     assert route.at == events[1].at and route.actor == "system:accord"
@@ -160,13 +160,13 @@ def test_human_edit_stores_the_diff_against_the_previous_text(ledger: Ledger) ->
     ledger.record_many([opened(), output(content="Refund: 40 EUR.\n"),
                         event("R-1", "human.edited", AT, {"content": "Refund: 45 EUR.\n"},
                               actor="ann@example.com")])
-    edit = ledger.service.case_events("R-1")[-1]
+    edit = list(ledger.events("R-1"))[-1]
     assert "-Refund: 40 EUR." in edit.data["diff"] and "+Refund: 45 EUR." in edit.data["diff"]
 
 
 def test_log_is_append_only_in_the_database_itself(ledger: Ledger) -> None:
     ledger.apply_contract(refund_contract())
-    engine = ledger.service.store.engine  # type: ignore[attr-defined]
+    engine = ledger.store.engine  # type: ignore[attr-defined]
     for statement in ("UPDATE accord_log SET type = 'x'", "DELETE FROM accord_log"):
         with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
             conn.execute(sa.text(statement))
@@ -180,22 +180,22 @@ def test_ledger_persists_across_reopen(db_url: str) -> None:
     with accord.ledger.open(db_url) as first:
         first.apply_contract(refund_contract())
         first.record_many([opened()])
-        origin = first.service.store.engine  # type: ignore[attr-defined]
+        origin = first.store.engine  # type: ignore[attr-defined]
         assert origin is not None
     with accord.ledger.open(db_url) as again:
-        assert [e.type for e in again.service.case_events("R-1")] == ["case.opened"]
-        assert again.service.contract("refund-replies").version == 1
+        assert [e.type for e in list(again.events("R-1"))] == ["case.opened"]
+        assert again.contract("refund-replies").version == 1
 
 
 def test_roster_resolves_holders_and_latest_is_authoritative(ledger: Ledger) -> None:
     import datetime as dt
 
     ledger.apply_roster(roster(**{"support-ops-lead": "dana@example.com"}))
-    applied, new = ledger.apply_roster(roster(**{"support-ops-lead": "omar@example.com"}))
-    assert new and applied.version == 2
+    applied = ledger.apply_roster(roster(**{"support-ops-lead": "omar@example.com"}))
+    assert applied.new and applied.version == 2
     when = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
-    assert ledger.service.holder("support-ops-lead", when) == "omar@example.com"
-    assert ledger.service.holder("risk-manager", when) is None
+    assert ledger.roster().roster.holder("support-ops-lead", when) == "omar@example.com"
+    assert ledger.roster().roster.holder("risk-manager", when) is None
 
 
 def test_unreachable_database_is_a_clear_error() -> None:
@@ -218,7 +218,7 @@ def test_a_refused_batch_leaves_no_trace_in_later_writes(ledger: Ledger) -> None
         ledger.record_many([output("R-1"), output("R-9")])  # R-9 was never opened
     with pytest.raises(EventRefused, match=r"before any output\.generated"):
         ledger.record_many([review("R-1")])  # the refused output must not be remembered
-    assert [e.type for e in ledger.service.case_events("R-1")] == ["case.opened"]
+    assert [e.type for e in list(ledger.events("R-1"))] == ["case.opened"]
 
 
 def test_two_ledgers_on_one_database_see_each_others_writes(db_url: str) -> None:
@@ -229,10 +229,10 @@ def test_two_ledgers_on_one_database_see_each_others_writes(db_url: str) -> None
         a.record_many([review("R-1")])  # a's cached R-1 predates b's output: it must re-read
         b.apply_contract(refund_contract(title="v2"))
         a.record_many([opened("R-2")])  # opened under the version b applied
-        kinds = [e.type for e in a.service.case_events("R-1")]
+        kinds = [e.type for e in list(a.events("R-1"))]
         assert kinds == ["case.opened", "output.generated", "routing.decided", "review.recorded"]
-        assert a.service.case_events("R-2")[0].contract_version == 2
-        assert integrity.verify(a.service.store).ok
+        assert next(a.events("R-2")).contract_version == 2
+        assert integrity.verify(a.store).ok
 
 
 # -- the kind index (migration 0002) --------------------------------------------------------------
@@ -251,11 +251,11 @@ def test_reads_by_kind_use_the_partial_kind_index(ledger: Ledger) -> None:
 
     ledger.apply_contract(refund_contract())
     ledger.record_many([opened(), output()])
-    engine = ledger.service.store.engine  # type: ignore[attr-defined]
+    engine = ledger.store.engine  # type: ignore[attr-defined]
     query = (f"SELECT seq FROM accord_log WHERE {store_sql._KIND_PREDICATE} "
              "AND type IN (:a, :b) AND seq > :s ORDER BY seq")
     assert "accord_log_kind" in _plan(engine, query, {"a": "exception.raised", "b": "action.taken", "s": 0})
-    with ledger.service.store.reading() as r:
+    with ledger.store.reading() as r:
         assert [row.type for row in r.kind_rows(["routing.decided", "contract.applied"])] == [
             "contract.applied", "routing.decided"]
         with pytest.raises(ValueError, match="indexed kinds"):
@@ -282,10 +282,10 @@ def test_an_older_ledger_is_upgraded_and_keeps_its_records(
         with accord.ledger.open(db_url) as old:
             old.apply_contract(refund_contract())
             old.record_many([opened(), output()])
-            with old.service.store.engine.connect() as conn:  # type: ignore[attr-defined]
+            with old.store.engine.connect() as conn:  # type: ignore[attr-defined]
                 assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == revision
     with accord.ledger.open(db_url) as upgraded:
-        engine = upgraded.service.store.engine  # type: ignore[attr-defined]
+        engine = upgraded.store.engine  # type: ignore[attr-defined]
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0004"
         query = f"SELECT seq FROM accord_log WHERE {store_sql._KIND_PREDICATE} AND type = :t"
@@ -299,10 +299,10 @@ def test_an_older_ledger_is_upgraded_and_keeps_its_records(
                                      "leaf_hash, chain_hash FROM accord_log WHERE seq = 2"))
         with pytest.raises(sa.exc.IntegrityError, match="accord_log_case"), engine.begin() as conn:
             _insert_opening(conn, count(upgraded) + 1, "R-1")  # 0003's case index
-        assert integrity.verify(upgraded.service.store).ok
-        assert [e.type for e in upgraded.service.case_events("R-1")] == [
+        assert integrity.verify(upgraded.store).ok
+        assert [e.type for e in list(upgraded.events("R-1"))] == [
             "case.opened", "output.generated", "routing.decided", "review.recorded"]
-        assert [e.seq for e in upgraded.service.kind_events(["routing.decided"])] == [4]
+        assert [e.seq for e in [e for e in upgraded.events() if e.type == "routing.decided"]] == [4]
 
 
 # -- the case index (migration 0003) --------------------------------------------------------------
@@ -316,7 +316,7 @@ def _insert_opening(conn: sa.Connection, seq: int, case: str) -> None:
 def test_the_database_refuses_a_case_opened_twice(ledger: Ledger) -> None:
     ledger.apply_contract(refund_contract())
     ledger.record_many([opened("R-1"), output("R-1")])
-    engine = ledger.service.store.engine  # type: ignore[attr-defined]
+    engine = ledger.store.engine  # type: ignore[attr-defined]
     end = count(ledger) + 1  # where SQLite's append guard (0004) lets a record in
     with pytest.raises(sa.exc.IntegrityError, match="accord_log_case"), engine.begin() as conn:
         _insert_opening(conn, end, "R-1")  # past the service, in plain SQL
@@ -330,9 +330,9 @@ def test_the_database_refuses_a_case_opened_twice(ledger: Ledger) -> None:
 def test_a_case_is_read_through_the_case_index_in_seq_order(ledger: Ledger) -> None:
     ledger.apply_contract(refund_contract())
     ledger.record_many([opened("R-2"), opened("R-1"), output("R-2"), output("R-1"), review("R-1")])
-    engine = ledger.service.store.engine  # type: ignore[attr-defined]
+    engine = ledger.store.engine  # type: ignore[attr-defined]
     assert "accord_log_case" in _plan(engine, "SELECT seq FROM accord_log WHERE case_id = :c", {"c": "R-1"})
-    with ledger.service.store.reading() as r:
+    with ledger.store.reading() as r:
         one = r.case_rows(["R-1"])
         both = r.case_rows(["R-1", "R-2"])
     assert [row.type for row in one] == ["case.opened", "output.generated", "routing.decided",
@@ -346,7 +346,7 @@ def test_a_write_that_swallowed_a_refused_row_commits_nothing(sqlite_url: str) -
 
     with accord.ledger.open(sqlite_url) as ledger:
         ledger.apply_contract(refund_contract())
-        store = ledger.service.store
+        store = ledger.store
         with store.reading() as r:
             first = r.scan().__next__()
         with pytest.raises(StorageError, match="rolled it back"), store.writing() as w:
@@ -364,27 +364,27 @@ def test_sqlite_refuses_an_insert_anywhere_but_at_the_end(sqlite_url: str) -> No
     with accord.ledger.open(sqlite_url) as ledger:
         ledger.apply_contract(refund_contract())
         ledger.record_many([opened("R-1"), output("R-1")])
-        engine = ledger.service.store.engine  # type: ignore[attr-defined]
+        engine = ledger.store.engine  # type: ignore[attr-defined]
         end = count(ledger) + 1
         for seq in (end + 1, end - 1, 0):  # a gap, below the end (a REPLACE), below seq 1
             with pytest.raises(sa.exc.IntegrityError, match="goes at the end"), engine.begin() as conn:
                 _insert_opening(conn, seq, f"X-{seq}")
         with engine.begin() as conn:  # at the end the guard lets it in (verify judges its hashes)
             _insert_opening(conn, end, "X-end")
-        assert count(ledger) == end and not integrity.verify(ledger.service.store).ok
+        assert count(ledger) == end and not integrity.verify(ledger.store).ok
 
 
 def _count_writes(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """A list that grows by one for each attempt the service makes at a write."""
     attempts: list[int] = []
-    service = ledger.service
-    inner = service._write
+    writer = ledger._core.writer
+    inner = writer._write
 
     def counted(build: object) -> object:
         attempts.append(1)
         return inner(build)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(service, "_write", counted)
+    monkeypatch.setattr(writer, "_write", counted)
     return attempts
 
 
@@ -401,9 +401,9 @@ def test_a_write_after_another_ledgers_append_is_built_again_on_the_real_head(
         assert len(attempts) == (2 if db_url.startswith("sqlite") else 1)
         a.record_many([opened("R-2")])  # after a wrong guess, the next writes read the head
         assert len(attempts) == (3 if db_url.startswith("sqlite") else 2)
-        assert [e.type for e in a.service.case_events("R-1")] == [
+        assert [e.type for e in list(a.events("R-1"))] == [
             "case.opened", "output.generated", "routing.decided", "review.recorded"]
-        assert integrity.verify(a.service.store).ok
+        assert integrity.verify(a.store).ok
 
 
 def test_a_write_that_adds_nothing_is_judged_on_the_real_head(db_url: str) -> None:
@@ -411,10 +411,10 @@ def test_a_write_that_adds_nothing_is_judged_on_the_real_head(db_url: str) -> No
         a.apply_contract(refund_contract())
         b.apply_contract(refund_contract(title="v2"))
         # a's remembered head predates v2: re-applying v1 is not a no-op but version 3
-        applied, stored = a.apply_contract(refund_contract())
-        assert (applied.version, stored) == (3, True)
-        assert [c.version for c in b.service.contracts()] == [1, 2, 3]
-        assert integrity.verify(a.service.store).ok
+        applied = a.apply_contract(refund_contract())
+        assert (applied.version, applied.new) == (3, True)
+        assert [c.version for c in b.contracts()] == [1, 2, 3]
+        assert integrity.verify(a.store).ok
 
 
 def test_a_ledger_whose_log_was_cut_writes_at_the_real_end(db_url: str) -> None:
@@ -422,7 +422,7 @@ def test_a_ledger_whose_log_was_cut_writes_at_the_real_end(db_url: str) -> None:
     with accord.ledger.open(db_url) as ledger:
         ledger.apply_contract(refund_contract())
         ledger.record_many([opened("R-1"), output("R-1")])
-        engine = ledger.service.store.engine  # type: ignore[attr-defined]
+        engine = ledger.store.engine  # type: ignore[attr-defined]
         with engine.begin() as conn:  # the tail goes, as if an older backup were restored
             if engine.dialect.name == "postgresql":
                 conn.execute(sa.text("ALTER TABLE accord_log DISABLE TRIGGER accord_log_no_update"))
@@ -433,8 +433,8 @@ def test_a_ledger_whose_log_was_cut_writes_at_the_real_end(db_url: str) -> None:
                 conn.execute(sa.text("DELETE FROM accord_log WHERE seq > 2"))
         ledger.record_many([opened("R-2")])
         assert count(ledger) == 3
-        assert [e.type for e in ledger.service.case_events("R-1")] == ["case.opened"]
-        assert integrity.verify(ledger.service.store).ok
+        assert [e.type for e in list(ledger.events("R-1"))] == ["case.opened"]
+        assert integrity.verify(ledger.store).ok
 
 
 def test_alternating_ledgers_guess_the_head_wrong_rarely(
@@ -447,4 +447,4 @@ def test_alternating_ledgers_guess_the_head_wrong_rarely(
         # 20 writes each; each ledger guesses wrong once (its second write; b's first write
         # had nothing to guess from), then reads the head for its next writes
         assert (len(attempts["a"]), len(attempts["b"])) == (21, 21)
-        assert count(a) == 41 and integrity.verify(a.service.store).ok
+        assert count(a) == 41 and integrity.verify(a.store).ok

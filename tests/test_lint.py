@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import yaml
 
-from accord.contract._loading import Document, load_file, parse
 from accord.contract.lint import (
     Finding,
     LintResult,
@@ -22,6 +21,7 @@ from accord.contract.lint import (
     rule,
     rules,
 )
+from accord.contract.loading import Document, load_file, parse
 from accord.contract.model import Roster
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 import accord.ledger
 from accord.errors import ActionRefused
 from accord.ledger import Ledger
-from accord.runtime import queues as runtime
 from accord.runtime.routing import sample_value
 from accord.testing import FixedClock, MemoryStore
 from tests.conftest import T0, refund_contract, roster
@@ -71,31 +70,31 @@ def test_exception_route_raises_with_due_time_and_review_stays(refunds: Ledger) 
     assert route.exception == "large-refund" and route.exception_owner == "refunds-escalations"
     assert route.due == "2026-03-02T13:01:00Z"
     assert route.review == "required", "an exception does not remove the review"
-    kinds = [e.type for e in refunds.service.case_events("R-4")]
+    kinds = [e.type for e in list(refunds.events("R-4"))]
     assert kinds[-2:] == ["routing.decided", "exception.raised"]
     second = case.output("Refund 900 (v2)", model="m", prompt_version="v7", confidence=0.9, at=at(30))
     assert second.due == route.due, "a later route keeps the first due time"
-    assert [e.type for e in refunds.service.case_events("R-4")].count("exception.raised") == 1
+    assert [e.type for e in list(refunds.events("R-4"))].count("exception.raised") == 1
 
 
 def test_partial_scope_does_not_satisfy_the_route(refunds: Ledger) -> None:
     case = open_case(refunds, "R-5")
     case.output("Refund 120", model="m", prompt_version="v7", confidence=0.9, at=at(1))
     case.review(reviewer="ann@example.com", attests=["appropriately_toned"], at=at(2))
-    assert not refunds.service.approval_now("R-5").holds
-    assert [i.case for i in runtime.review_queue(refunds.service, at(3))] == ["R-5"]
+    assert not refunds.case_view("R-5").evidence.approval.holds
+    assert [i.case for i in refunds.review_queue(at(3))] == ["R-5"]
     case.review(reviewer="ann@example.com", attests=["correct"], at=at(4))
-    assert refunds.service.approval_now("R-5").holds, "two approvals together cover the scope"
-    assert runtime.review_queue(refunds.service, at(5)) == []
+    assert refunds.case_view("R-5").evidence.approval.holds, "two approvals together cover the scope"
+    assert refunds.review_queue(at(5)) == []
 
 
 def test_a_later_rejection_takes_back_an_approval(refunds: Ledger) -> None:
     case = open_case(refunds, "R-6")
     case.output("Refund 120", model="m", prompt_version="v7", confidence=0.9, at=at(1))
     case.review(reviewer="ann@example.com", attests=["whole_action"], at=at(2))
-    assert refunds.service.approval_now("R-6").holds
+    assert refunds.case_view("R-6").evidence.approval.holds
     case.review(reviewer="ann@example.com", attests=["correct"], decision="changes_requested", at=at(3))
-    assert not refunds.service.approval_now("R-6").holds
+    assert not refunds.case_view("R-6").evidence.approval.holds
 
 
 def test_an_edit_after_approval_needs_a_new_approval(refunds: Ledger) -> None:
@@ -103,7 +102,7 @@ def test_an_edit_after_approval_needs_a_new_approval(refunds: Ledger) -> None:
     case.output("Refund 120", model="m", prompt_version="v7", confidence=0.9, at=at(1))
     case.review(reviewer="ann@example.com", attests=["whole_action"], at=at(2))
     case.edit("Refund 130", by="ann@example.com", at=at(3))
-    assert not refunds.service.approval_now("R-7").holds
+    assert not refunds.case_view("R-7").evidence.approval.holds
 
 
 def enforced(ledger: Ledger) -> None:
@@ -114,12 +113,12 @@ def test_enforced_workflow_refuses_an_unapproved_action_and_stores_nothing(refun
     enforced(refunds)
     case = open_case(refunds, "R-8")
     case.output("Refund 120", model="m", prompt_version="v7", confidence=0.9, at=at(1))
-    before = len(refunds.service.case_events("R-8"))
+    before = len(list(refunds.events("R-8")))
     with pytest.raises(ActionRefused) as err:
         case.action("email.sent", by="system:mailer", at=at(2))
     assert any("approval attesting correct, appropriately_toned" in m for m in err.value.missing)
     assert any("evidence input" in m for m in err.value.missing)
-    assert len(refunds.service.case_events("R-8")) == before
+    assert len(list(refunds.events("R-8"))) == before
 
 
 def test_enforced_workflow_accepts_a_complete_case(refunds: Ledger) -> None:
@@ -131,7 +130,7 @@ def test_enforced_workflow_accepts_a_complete_case(refunds: Ledger) -> None:
     case.policy("refund-policy", version="RP-4", result="pass", at=at(1.5))
     case.review(reviewer="ann@example.com", attests=["correct", "appropriately_toned"], at=at(2))
     case.action("email.sent", by="system:mailer", at=at(3))
-    assert refunds.service.case_events("R-9")[-1].type == "action.taken"
+    assert list(refunds.events("R-9"))[-1].type == "action.taken"
 
 
 def test_enforced_action_with_a_failed_policy_needs_an_override(refunds: Ledger) -> None:
@@ -152,7 +151,7 @@ def test_unenforced_unapproved_action_is_recorded_and_found(refunds: Ledger) -> 
     case = open_case(refunds, "R-11")
     case.output("Refund 120", model="m", prompt_version="v7", confidence=0.9, at=at(1))
     case.action("email.sent", by="system:mailer", at=at(2))
-    rules = {(f.rule, f.case) for f in runtime.findings(refunds.service, at(10))}
+    rules = {(f.rule, f.case) for f in refunds.findings(at(10))}
     assert ("unapproved-action", "R-11") in rules
     assert ("evidence-gap", "R-11") in rules
 
@@ -160,18 +159,18 @@ def test_unenforced_unapproved_action_is_recorded_and_found(refunds: Ledger) -> 
 def test_overdue_exception_escalates_exactly_once(refunds: Ledger) -> None:
     case = open_case(refunds, "R-12", amount=900)
     route = case.output("Refund 900", model="m", prompt_version="v7", confidence=0.9, at=at(1))
-    assert refunds.service.tick(at(100)) == [], "not due yet"
-    items = runtime.exception_queue(refunds.service, at(100))
+    assert refunds.tick(at(100)) == [], "not due yet"
+    items = refunds.exception_queue(at(100))
     assert [(i.case, i.role, i.overdue) for i in items] == [("R-12", "refunds-escalations", False)]
-    written = refunds.service.tick(at(600))
+    written = refunds.tick(at(600))
     assert len(written) == 1 and written[0].at == route.due
-    assert written[0].data["escalate_to"] == "support-director"
-    assert refunds.service.tick(at(700)) == [], "escalated once"
-    items = runtime.exception_queue(refunds.service, at(700))
+    assert written[0].escalate_to == "support-director"
+    assert refunds.tick(at(700)) == [], "escalated once"
+    items = refunds.exception_queue(at(700))
     assert [(i.role, i.overdue) for i in items] == [("support-director", True)]
-    found = [f for f in runtime.findings(refunds.service, at(700)) if f.rule == "exception-overdue"]
+    found = [f for f in refunds.findings(at(700)) if f.rule == "exception-overdue"]
     assert [f.case for f in found] == ["R-12"]
-    kinds = [e.type for e in refunds.service.case_events("R-12")]
+    kinds = [e.type for e in list(refunds.events("R-12"))]
     assert kinds.count("exception.escalated") == 1
 
 
@@ -179,9 +178,9 @@ def test_on_time_decision_by_the_owner_clears_the_exception(refunds: Ledger) -> 
     case = open_case(refunds, "R-13", amount=900)
     case.output("Refund 900", model="m", prompt_version="v7", confidence=0.9, at=at(1))
     case.decide(decider="eve@example.com", decision="approved", at=at(60))
-    assert refunds.service.tick(at(600)) == []
-    assert runtime.exception_queue(refunds.service, at(600)) == []
-    rules = {f.rule for f in runtime.findings(refunds.service, at(600)) if f.case == "R-13"}
+    assert refunds.tick(at(600)) == []
+    assert refunds.exception_queue(at(600)) == []
+    rules = {f.rule for f in refunds.findings(at(600)) if f.case == "R-13"}
     assert "exception-overdue" not in rules and "reviewer-not-in-role" not in rules
 
 
@@ -189,14 +188,14 @@ def test_reviewer_outside_the_role_is_found(refunds: Ledger) -> None:
     case = open_case(refunds, "R-14")
     case.output("Refund 120", model="m", prompt_version="v7", confidence=0.9, at=at(1))
     case.review(reviewer="mallory@example.com", attests=["whole_action"], at=at(2))
-    found = [f for f in runtime.findings(refunds.service, at(3)) if f.rule == "reviewer-not-in-role"]
+    found = [f for f in refunds.findings(at(3)) if f.rule == "reviewer-not-in-role"]
     assert [f.case for f in found] == ["R-14"] and "mallory@example.com" in found[0].message
 
 
 def test_vacant_outcome_owner_is_found(ledger: Ledger) -> None:
     ledger.apply_contract(refund_contract())
     open_case(ledger, "R-15")
-    found = [f for f in runtime.findings(ledger.service, at(3)) if f.rule == "owner-vacancy"]
+    found = [f for f in ledger.findings(at(3)) if f.rule == "owner-vacancy"]
     assert [f.case for f in found] == ["R-15"]
 
 

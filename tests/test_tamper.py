@@ -27,7 +27,7 @@ def filled(ledger: Ledger) -> Ledger:
 
 
 def size(ledger: Ledger) -> int:
-    with ledger.service.store.reading() as r:
+    with ledger.store.reading() as r:
         return r.head().size
 
 
@@ -35,7 +35,7 @@ class Raw:
     """Plain SQL on the log with the append-only triggers lifted, as an attacker would."""
 
     def __init__(self, ledger: Ledger) -> None:
-        self.engine: sa.Engine = ledger.service.store.engine  # type: ignore[attr-defined]
+        self.engine: sa.Engine = ledger.store.engine  # type: ignore[attr-defined]
         self.pg = self.engine.dialect.name == "postgresql"
 
     def run(self, *statements: str, **params: object) -> None:
@@ -66,7 +66,7 @@ def flip(value: object, at: int) -> bytes | str:
 
 
 def test_an_intact_log_verifies(filled: Ledger) -> None:
-    report = integrity.verify(filled.service.store)
+    report = integrity.verify(filled.store)
     assert report.ok and report.first_bad is None and report.size == size(filled)
 
 
@@ -78,15 +78,15 @@ def test_any_changed_byte_in_any_column_names_its_seq(filled: Ledger, column: st
     for offset in sorted({0, len(original) // 2, len(original) - 1}):
         raw.run(f"UPDATE accord_log SET {column} = :v WHERE seq = :s",
                 v=flip(original, offset), s=target)
-        report = integrity.verify(filled.service.store)
+        report = integrity.verify(filled.store)
         assert not report.ok and report.first_bad == target, report.problem
         raw.run(f"UPDATE accord_log SET {column} = :v WHERE seq = :s", v=original, s=target)
-    assert integrity.verify(filled.service.store).ok
+    assert integrity.verify(filled.store).ok
 
 
 def test_a_deleted_record_is_found(filled: Ledger) -> None:
     Raw(filled).run("DELETE FROM accord_log WHERE seq = 5")
-    report = integrity.verify(filled.service.store)
+    report = integrity.verify(filled.store)
     assert (report.ok, report.first_bad) == (False, 5)
 
 
@@ -96,7 +96,7 @@ def test_reordered_records_are_found(filled: Ledger) -> None:
     la, lb = raw.column(4, "leaf_hash"), raw.column(6, "leaf_hash")
     raw.run("UPDATE accord_log SET canonical = :c, leaf_hash = :l WHERE seq = 4", c=b, l=lb)
     raw.run("UPDATE accord_log SET canonical = :c, leaf_hash = :l WHERE seq = 6", c=a, l=la)
-    report = integrity.verify(filled.service.store)
+    report = integrity.verify(filled.store)
     assert (report.ok, report.first_bad) == (False, 4)
 
 
@@ -108,7 +108,7 @@ def test_an_inserted_record_is_found(filled: Ledger) -> None:
     raw.run("UPDATE accord_log SET seq = seq - 999 WHERE seq > 1000")
     raw.run("INSERT INTO accord_log SELECT 4, case_id, type, canonical, leaf_hash, chain_hash "
             "FROM accord_log WHERE seq = 3")
-    report = integrity.verify(filled.service.store)
+    report = integrity.verify(filled.store)
     assert (report.ok, report.first_bad) == (False, 4) and report.size <= n + 1
 
 
@@ -121,11 +121,11 @@ def keys(tmp_path: Path) -> Iterator[tuple[object, object]]:
 
 def test_checkpoint_catches_a_cut_tail(filled: Ledger, keys: tuple[object, object]) -> None:
     signer, verifier = keys
-    text = integrity.checkpoint(filled.service.store, signer)
+    text = integrity.checkpoint(filled.store, signer)
     n = size(filled)
     Raw(filled).run(f"DELETE FROM accord_log WHERE seq > {n - 2}")
-    assert integrity.verify(filled.service.store).ok, "without a checkpoint a cut tail is invisible"
-    report = integrity.verify(filled.service.store, text, verifier)
+    assert integrity.verify(filled.store).ok, "without a checkpoint a cut tail is invisible"
+    report = integrity.verify(filled.store, text, verifier)
     assert (report.ok, report.first_bad) == (False, n - 1)
     assert report.checkpoint == {"size": n, "consistent": False, "signature": "valid"}
 
@@ -134,13 +134,13 @@ def test_checkpoint_catches_a_rewrite_that_recomputes_every_hash(
         filled: Ledger, keys: tuple[object, object], db_url: str) -> None:
     from accord.integrity.canonical import canonical_bytes
     from accord.integrity.merkle import leaf_hash
-    from accord.runtime.service import chain_hash
+    from accord.runtime.writer import chain_hash
     from accord.store.stored import StoredEvent
 
     signer, verifier = keys
-    text = integrity.checkpoint(filled.service.store, signer)
+    text = integrity.checkpoint(filled.store, signer)
     # rewrite seq 3's content and recompute every hash after it
-    events = list(filled.service.events())
+    events = list(filled.events())
     raw = Raw(filled)
     chain = bytes(32)
     statements = []
@@ -155,8 +155,8 @@ def test_checkpoint_catches_a_rewrite_that_recomputes_every_hash(
                           f"chain_hash = :h{e.seq} WHERE seq = {e.seq}")
         params.update({f"c{e.seq}": canonical, f"l{e.seq}": leaf, f"h{e.seq}": chain})
     raw.run(*statements, **params)
-    assert integrity.verify(filled.service.store).ok, "a full rewrite fools the chain alone"
-    report = integrity.verify(filled.service.store, text, verifier)
+    assert integrity.verify(filled.store).ok, "a full rewrite fools the chain alone"
+    report = integrity.verify(filled.store, text, verifier)
     assert not report.ok and "rewritten" in (report.problem or "")
     assert report.checkpoint is not None and report.checkpoint["consistent"] is False
     _ = StoredEvent, db_url
@@ -165,9 +165,9 @@ def test_checkpoint_catches_a_rewrite_that_recomputes_every_hash(
 def test_a_log_that_grew_is_consistent_with_an_older_checkpoint(
         filled: Ledger, keys: tuple[object, object]) -> None:
     signer, verifier = keys
-    text = integrity.checkpoint(filled.service.store, signer)
+    text = integrity.checkpoint(filled.store, signer)
     filled.record_many([opened("R-new")])
-    report = integrity.verify(filled.service.store, text, verifier)
+    report = integrity.verify(filled.store, text, verifier)
     assert report.ok and report.checkpoint == {"size": size(filled) - 1, "consistent": True,
                                                "signature": "valid"}
 
@@ -177,8 +177,8 @@ def test_a_checkpoint_signed_by_another_key_fails(filled: Ledger, tmp_path: Path
     signer, _ = keys
     other = tmp_path / "other.key"
     write_keypair(other, "accord-test")
-    text = integrity.checkpoint(filled.service.store, signer)
-    report = integrity.verify(filled.service.store, text, load_verifier(Path(str(other) + ".pub")))
+    text = integrity.checkpoint(filled.store, signer)
+    report = integrity.verify(filled.store, text, load_verifier(Path(str(other) + ".pub")))
     assert not report.ok and report.checkpoint is not None
     assert report.checkpoint["signature"] == "invalid"
 
@@ -188,8 +188,8 @@ def test_a_checkpoint_of_another_ledger_fails(filled: Ledger, tmp_path: Path,
     signer, _ = keys
     with accord.ledger.open(f"sqlite:///{tmp_path}/other.db") as other:
         other.apply_contract(refund_contract())
-        text = integrity.checkpoint(other.service.store, signer)
-    report = integrity.verify(filled.service.store, text)
+        text = integrity.checkpoint(other.store, signer)
+    report = integrity.verify(filled.store, text)
     assert not report.ok and "not this ledger" in (report.problem or "")
 
 
@@ -199,7 +199,7 @@ def test_inclusion_proofs_verify_against_the_root(filled: Ledger) -> None:
     from accord.integrity import merkle
     n = size(filled)
     for seq in (1, n // 2, n):
-        p = integrity.proof(filled.service.store, seq)
+        p = filled.proof(seq).as_json()
         merkle.verify_inclusion(base64.b64decode(p["leaf_hash"]), seq - 1, n,
                                 [base64.b64decode(h) for h in p["proof"]],
                                 base64.b64decode(p["root"]))

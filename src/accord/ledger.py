@@ -1,8 +1,8 @@
-"""The Python SDK (SPEC §10): ``accord.open`` → :class:`Ledger` → :class:`Case`.
+"""accord's front door: ``accord.open(url)`` returns a :class:`Ledger` with every use case.
 
-Each ``Case`` method records one event and returns once it is committed
-(acknowledged). ``Case.output`` returns the :class:`~accord.runtime.routing.Route`
-accord decided for that output.
+The CLI, the SDK and every other adapter call these methods and nothing
+beneath them; each returns a typed, frozen result whose ``as_json()`` is the
+JSON the CLI prints. Times default to the ledger's clock (``now``).
 """
 
 from __future__ import annotations
@@ -10,48 +10,65 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
-import yaml
-
-from accord.contract._loading import load_file, parse
+from accord.case import Case, When
+from accord.contract.lint import lint_contract
+from accord.contract.loading import Document, document_of, load_file
 from accord.contract.model import Contract, Roster
 from accord.errors import AccordError, ContractRefused, InvalidFile, NotFound, Problem
-from accord.runtime.events import format_time
-from accord.runtime.routing import Route
-from accord.runtime.service import AppliedContract, AppliedRoster, LedgerService, Recorded
+from accord.integrity import verify as integrity
+from accord.integrity.checkpoint import Signer, Verifier
+from accord.review import drill as drilling
+from accord.review import incidents, learning
+from accord.review.drill import DrillReport
+from accord.review.incidents import DEFAULT_DUE_IN, IncidentOpened, IncidentReview, IncidentSummary
+from accord.review.learning import LearningAction
+from accord.runtime import queues
+from accord.runtime.book import AppliedContract, AppliedRoster
+from accord.runtime.cases import CaseView, case_view
+from accord.runtime.core import Core
+from accord.runtime.events import SYSTEM_ACTOR
+from accord.runtime.findings import Finding, find
+from accord.runtime.queues import Escalation, QueueItem
+from accord.runtime.recording import Recorded
 from accord.store.ports import Clock, Store
+from accord.store.stored import StoredEvent
 
-When = dt.datetime | str | None
+DEFAULT_URL = "sqlite:///accord.db"
 
 
-def open(url: str = "sqlite:///accord.db", *, clock: Clock | None = None,
-         store: Store | None = None) -> Ledger:
+def open(url: str = DEFAULT_URL, *, clock: Clock | None = None, store: Store | None = None) -> Ledger:
     """Open (creating and migrating when needed) the ledger at ``url``.
 
-    ``sqlite:///FILE`` is the embedded default; ``postgresql://…`` the scale backend.
+    ``sqlite:///FILE`` is the embedded default; ``postgresql://…`` the scale
+    backend; ``store`` (e.g. ``accord.testing.MemoryStore()``) replaces the URL.
     Raises StorageError when the database cannot be opened.
     """
     if store is None:
         from accord.store.sql import SqlStore
 
         store = SqlStore(url)
-    return Ledger(LedgerService(store, clock))
+    return Ledger(Core(store, clock))
 
 
 class Ledger:
-    """An open ledger: apply contracts, open cases, record batches."""
+    """An open ledger and every use case on it. Thread-safe; processes may share a database."""
 
-    def __init__(self, service: LedgerService) -> None:
-        self.service = service
+    def __init__(self, core: Core) -> None:
+        self._core = core
+
+    @property
+    def store(self) -> Store:
+        """The store this ledger reads and appends to (for integrity tools and tests)."""
+        return self._core.store
 
     @property
     def clock(self) -> Clock:
-        return self.service.clock
+        return self._core.clock
 
     def close(self) -> None:
-        self.service.store.close()
+        self._core.store.close()
 
     def __enter__(self) -> Ledger:
         return self
@@ -59,152 +76,149 @@ class Ledger:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- contracts -------------------------------------------------------------------
+    def _now(self, now: dt.datetime | None) -> dt.datetime:
+        return now if now is not None else self._core.clock.now()
+
+    # -- set up: contracts and rosters ----------------------------------------------------------
 
     def apply_contract(self, source: Contract | str | os.PathLike[str], *,
-                       actor: str = "system:accord") -> tuple[AppliedContract, bool]:
-        """Apply a contract (model or file). Refused with ContractRefused on lint errors."""
-        from accord.contract.lint import lint_contract
+                       actor: str = SYSTEM_ACTOR) -> AppliedContract:
+        """Lint and apply a contract (model or file); re-applying the latest is a no-op (``new`` False).
 
-        if isinstance(source, Contract):
-            body = source.model_dump(mode="json", by_alias=True, exclude_none=True)
-            doc = parse(yaml.safe_dump(body, sort_keys=False), f"<contract {source.workflow}>")
-        else:
-            doc = load_file(source)
-        if not isinstance(doc.model, Contract):
-            raise InvalidFile([_not_kind(doc.path, "contract", doc.kind)])
-        contract = doc.model
-        roster = self.service.roster()
-        findings = lint_contract(doc, roster.roster if roster else None, self.clock.now().date())
-        errors = [f for f in findings if f.severity == "error"]
+        Raises InvalidFile for an unreadable file and ContractRefused on lint errors.
+        """
+        doc = _document(source, "contract")
+        roster = self._core.book.roster()
+        errors = [f for f in lint_contract(doc, roster.roster if roster else None, self.clock.now().date())
+                  if f.severity == "error"]
         if errors:
-            raise ContractRefused([Problem(f.path, f.line, f.column, f.rule, f.message)
-                                   for f in errors])
-        return self.service.apply_contract(contract, actor)
+            raise ContractRefused([f.as_problem() for f in errors])
+        assert isinstance(doc.model, Contract)
+        return self._core.apply_contract(doc.model, actor)
 
     def apply_roster(self, source: Roster | str | os.PathLike[str], *,
-                     actor: str = "system:accord") -> tuple[AppliedRoster, bool]:
+                     actor: str = SYSTEM_ACTOR) -> AppliedRoster:
         """Apply a roster (model or file); the latest applied roster is authoritative."""
-        if isinstance(source, Roster):
-            roster = source
-        else:
-            doc = load_file(source)
-            if not isinstance(doc.model, Roster):
-                raise InvalidFile([_not_kind(doc.path, "roster", doc.kind)])
-            roster = doc.model
-        return self.service.apply_roster(roster, actor)
+        roster = source if isinstance(source, Roster) else _document(source, "roster").model
+        assert isinstance(roster, Roster)
+        return self._core.apply_roster(roster, actor)
 
-    # -- cases -----------------------------------------------------------------------
+    def contracts(self) -> list[AppliedContract]:
+        """Every applied contract version, by workflow then version."""
+        return self._core.book.contracts()
+
+    def contract(self, workflow: str, version: int | None = None) -> AppliedContract:
+        """An applied contract (latest version by default); raises NotFound."""
+        return self._core.book.contract(workflow, version)
+
+    def roster(self) -> AppliedRoster | None:
+        """The latest applied roster, or None when none was applied (every role vacant)."""
+        return self._core.book.roster()
+
+    # -- record -------------------------------------------------------------------------------
+
+    def record_many(self, events: Sequence[Any], wheres: Sequence[str] | None = None) -> Recorded:
+        """Record event dicts as one atomic batch; returns once committed.
+
+        ``wheres`` names each event's origin in error messages (``file:line``).
+        Raises EventRefused (ActionRefused for enforcement) and stores nothing then.
+        """
+        return self._core.recorder.record_many(events, wheres)
 
     def case(self, workflow: str, case_id: str, attributes: dict[str, Any] | None = None, *,
              at: When = None, actor: str = "system:app") -> Case:
         """The case ``case_id``: opened now with ``attributes`` if new, else resumed."""
         try:
-            events = self.service.case_events(case_id)
+            events = self._core.case_events(case_id)
         except NotFound:
             events = []
-        if events:
-            if events[0].workflow != workflow:
-                raise AccordError(f"case {case_id!r} belongs to workflow {events[0].workflow!r}, "
-                                  f"not {workflow!r}")
-            return Case(self, workflow, case_id, actor)
+        if events and events[0].workflow != workflow:
+            raise AccordError(f"case {case_id!r} belongs to workflow {events[0].workflow!r}, "
+                              f"not {workflow!r}")
         case = Case(self, workflow, case_id, actor)
-        case._record("case.opened", {"workflow": workflow, "attributes": attributes or {}}, at, actor)
+        if not events:
+            case._record("case.opened", {"workflow": workflow, "attributes": attributes or {}}, at, actor)
         return case
 
-    def record_many(self, events: Sequence[dict[str, Any]]) -> Recorded:
-        """Record ``events`` (SPEC §5 dicts) as one atomic batch; returns once committed."""
-        return self.service.record_many(events)
+    # -- read and review --------------------------------------------------------------------------
 
-    def tick(self, now: dt.datetime | None = None) -> int:
-        """Escalate overdue exceptions; returns how many were escalated."""
-        return len(self.service.tick(now))
+    def case_view(self, case: str) -> CaseView:
+        """One case's records, evidence present and missing, and route; raises NotFound."""
+        return case_view(self._core, case)
 
+    def events(self, case: str | None = None) -> Iterator[StoredEvent]:
+        """The log (or one case's records) in seq order, streamed."""
+        if case is not None:
+            return iter(self._core.case_events(case))
+        return self._core.events()
 
-class Case:
-    """One case of a workflow; every method records an event and returns once committed."""
+    def tick(self, now: dt.datetime | None = None) -> list[Escalation]:
+        """Escalate every exception undecided at its due time (once); returns what was escalated."""
+        return queues.tick(self._core, self._now(now))
 
-    def __init__(self, ledger: Ledger, workflow: str, case_id: str, actor: str) -> None:
-        self.ledger = ledger
-        self.workflow = workflow
-        self.id = case_id
-        self.actor = actor
-        self.route: Route | None = None
+    def review_queue(self, now: dt.datetime | None = None, role: str | None = None) -> list[QueueItem]:
+        """Cases waiting for a review whose approval does not hold yet (ticks first)."""
+        return queues.review_queue(self._core, self._now(now), role)
 
-    def __enter__(self) -> Case:
-        return self
+    def exception_queue(self, now: dt.datetime | None = None, role: str | None = None) -> list[QueueItem]:
+        """Raised exceptions waiting for a decision, overdue first (ticks first)."""
+        return queues.exception_queue(self._core, self._now(now), role)
 
-    def __exit__(self, *exc: object) -> None:
-        return None
+    def findings(self, now: dt.datetime | None = None, workflow: str | None = None) -> list[Finding]:
+        """The four failure modes and the other run-time findings (ticks first)."""
+        return find(self._core, self._now(now), workflow)
 
-    def _record(self, kind: str, data: dict[str, Any], at: When, actor: str | None,
-                note: str | None = None) -> Recorded:
-        when = at if isinstance(at, str) else format_time(at or self.ledger.clock.now())
-        event: dict[str, Any] = {"case": self.id, "type": kind, "at": when,
-                                 "actor": actor or self.actor,
-                                 "data": {k: v for k, v in data.items() if v is not None}}
-        if note is not None:
-            event["note"] = note
-        return self.ledger.service.record_many([event], [f"{kind} of case {self.id}"])
+    def open_incident(self, case: str, *, failed: Sequence[str], summary: str, by: str,
+                      faulty: Sequence[int] = (), should_have_escalated: bool = False,
+                      now: dt.datetime | None = None,
+                      due_in: dt.timedelta = DEFAULT_DUE_IN) -> IncidentOpened:
+        """Open an incident on ``case`` and one learning action per (cause, owner)."""
+        return incidents.open_incident(self._core, case, failed=list(failed), faulty=list(faulty),
+                                       should_have_escalated=should_have_escalated, summary=summary,
+                                       by=by, now=self._now(now), due_in=due_in)
 
-    def input(self, content: str | dict[str, Any], *, at: When = None, actor: str | None = None) -> None:
-        self._record("input.received", {"content": content}, at, actor)
+    def review_incident(self, incident: str) -> IncidentReview:
+        """The ten-minute review of an incident, from the evidence as it stood; read-only."""
+        return incidents.review_incident(self._core, incident)
 
-    def source(self, uri: str, *, version: str | None = None, excerpt: str | None = None,
-               at: When = None, actor: str | None = None) -> None:
-        self._record("source.used", {"uri": uri, "version": version, "excerpt": excerpt}, at, actor)
+    def incidents(self) -> list[IncidentSummary]:
+        """Every incident, oldest first."""
+        return incidents.list_incidents(self._core)
 
-    def output(self, content: str, *, model: str, prompt_version: str,
-               playbook_version: str | None = None, confidence: float | None = None,
-               at: When = None, actor: str | None = None) -> Route:
-        """Record an AI output; returns the route accord decided for it."""
-        recorded = self._record("output.generated", {
-            "content": content, "model": model, "prompt_version": prompt_version,
-            "playbook_version": playbook_version, "confidence": confidence}, at, actor)
-        self.route = recorded.routes[self.id]
-        return self.route
+    def learning_actions(self, now: dt.datetime | None = None) -> list[LearningAction]:
+        """Every learning action, oldest first, with whether it is overdue at ``now``."""
+        return learning.learning_actions(self._core, self._now(now))
 
-    def edit(self, content: str, *, by: str, at: When = None) -> None:
-        self._record("human.edited", {"content": content}, at, by)
+    def close_learning(self, action: str, change: str, *, by: str | None = None,
+                       now: dt.datetime | None = None) -> LearningAction:
+        """Close a learning action with a reference to the change that was made."""
+        return learning.close_learning(self._core, action, change, by, self._now(now))
 
-    def review(self, *, reviewer: str, attests: list[str], decision: str = "approved",
-               note: str | None = None, at: When = None) -> None:
-        self._record("review.recorded", {"reviewer": reviewer, "attests": attests,
-                                         "decision": decision, "note": note}, at, reviewer)
+    def drill(self, *, workflow: str | None = None, sample: int | None = None, seed: int = 0,
+              now: dt.datetime | None = None) -> DrillReport:
+        """Could every closed case pass the ten-minute test? Readiness per workflow."""
+        return drilling.drill(self._core, workflow=workflow, sample=sample, seed=seed, now=self._now(now))
 
-    def policy(self, policy: str, *, version: str, result: str, at: When = None,
-               actor: str | None = None) -> None:
-        self._record("policy.applied", {"policy": policy, "version": version, "result": result},
-                     at, actor)
+    # -- integrity --------------------------------------------------------------------------------
 
-    def decide(self, *, decider: str, decision: str, exception: str | None = None,
-               note: str | None = None, at: When = None) -> None:
-        """Decide a raised exception (the latest undecided one unless ``exception`` names it)."""
-        self._record("exception.decided", {"decider": decider, "decision": decision,
-                                           "exception": exception, "note": note}, at, decider)
+    def verify(self, checkpoint: str | None = None, verifier: Verifier | None = None, *,
+               source: str = "checkpoint") -> integrity.VerifyReport:
+        """Re-hash every record and check chain and tree; with a checkpoint's text, prove the log
+        extends it (and check its signature with ``verifier``)."""
+        return integrity.verify(self._core.store, checkpoint, verifier, checkpoint_source=source)
 
-    def override(self, *, by: str, what: str, reason: str, at: When = None) -> None:
-        self._record("override.recorded", {"by": by, "what": what, "reason": reason}, at, by)
+    def checkpoint(self, signer: Signer) -> str:
+        """A signed checkpoint (signed-note text) of the log as it stands."""
+        return integrity.checkpoint(self._core.store, signer)
 
-    def action(self, action: str, *, by: str, content: str | None = None, at: When = None) -> None:
-        """Record the final action; with ``enforce: true`` raises ActionRefused when it lacks
-        approval or evidence (nothing is stored then)."""
-        self._record("action.taken", {"action": action, "by": by, "content": content}, at, by)
-
-    def outcome(self, kind: str, description: str, *, at: When = None,
-                actor: str | None = None) -> None:
-        self._record("outcome.reported", {"kind": kind, "description": description}, at, actor)
+    def proof(self, seq: int, size: int | None = None) -> integrity.InclusionProof:
+        """An inclusion proof of record ``seq`` in the tree of ``size`` records (default: all)."""
+        return integrity.proof(self._core.store, seq, size)
 
 
-def _not_kind(path: str, wanted: str, found: str) -> Problem:
-    return Problem(path, 1, 1, "invalid-file", f"kind: expected {wanted}, found {found}")
-
-
-@contextmanager
-def opened(url: str) -> Iterator[Ledger]:
-    ledger = open(url)
-    try:
-        yield ledger
-    finally:
-        ledger.close()
-
+def _document(source: Contract | Roster | str | os.PathLike[str], kind: str) -> Document:
+    doc = document_of(source) if isinstance(source, Contract | Roster) else load_file(source)
+    if doc.kind != kind:
+        raise InvalidFile([Problem(doc.path, 1, 1, "invalid-file",
+                                   f"kind: expected {kind}, found {doc.kind}")])
+    return doc

@@ -9,9 +9,9 @@ from typing import Any
 import click
 import orjson
 
+from accord._time import parse_time
 from accord.errors import UsageError
 from accord.ledger import Ledger
-from accord.runtime.events import parse_time
 
 
 def ledger(ctx: click.Context) -> Ledger:
@@ -43,3 +43,9 @@ def parse_now(value: str | None) -> dt.datetime:
         return parse_time(value)
     except ValueError as err:
         raise UsageError(f"--now: {err}") from None
+
+
+def one_line(text: str, width: int = 60) -> str:
+    """``text`` on one line (whitespace runs become one space), cut to ``width`` with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"

@@ -8,10 +8,11 @@ from pathlib import Path
 import click
 
 from accord import demo as demos
+from accord._time import format_time
 from accord.cli import cli
 from accord.cli._common import echo_json, json_option
-from accord.review.incident import QUESTIONS, render_text
-from accord.runtime.events import format_time
+from accord.review.questions import keys
+from accord.review.render import render_text
 from accord.runtime.findings import DETECTORS
 
 
@@ -90,10 +91,10 @@ def _render(result: demos.DemoResult, directory: Path, seconds: float) -> str:
                       "The customer complained; the outcome owner opened "
                       f"{incident['incident']}. The seven questions, answered from the ledger:")
     lines += ["   " + line if line else "" for line in
-              render_text(review, result.incident_events).rstrip("\n").split("\n")]
-    answered = sum(review["questions"][key]["answered"] for key in QUESTIONS)
+              render_text(review).rstrip("\n").split("\n")]
+    answered = sum(a.answered for a in review.answers.questions.values())
     lines.append("")
-    verdict = "passes" if review["ten_minute_test"] == "pass" else "fails"
+    verdict = "passes" if review.ten_minute_test == "pass" else "fails"
     lines.append(f"   {answered} of 7 questions answered: the ten-minute test {verdict}.")
     if result.brief is not None:
         lines.append(f"   One-page brief for the people involved: {result.brief}")
@@ -114,12 +115,12 @@ def _render(result: demos.DemoResult, directory: Path, seconds: float) -> str:
     lines.append(f"   {'workflow':<17} {'cases':>5} {'readiness':>9}  questions that would fail (cases)")
     for w in result.drill["workflows"]:
         readiness = "-" if w["readiness"] is None else f"{w['readiness']:.1%}"
-        failing = ", ".join(f"{key} {w['failing'][key]}" for key in QUESTIONS if w["failing"][key])
+        failing = ", ".join(f"{key} {w['failing'][key]}" for key in keys() if w["failing"][key])
         lines.append(f"   {w['workflow']:<17} {w['cases']:>5} {readiness:>9}  {failing or 'none'}")
     weakest = min((w for w in result.drill["workflows"] if w["readiness"] is not None),
                   key=lambda w: w["readiness"], default=None)
     if weakest is not None and weakest["readiness"] < 1:
-        key = next(k for k in QUESTIONS if weakest["examples"][k])
+        key = next(k for k in keys() if weakest["examples"][k])
         lines.append(f"   Why {weakest['workflow']} is least ready: accord {db} case show "
                      f"{weakest['examples'][key][0]}  (see its evidence.missing)")
 

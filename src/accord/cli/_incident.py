@@ -13,8 +13,7 @@ import click
 from accord.cli import cli
 from accord.cli._common import echo_json, json_option, ledger, now_option, parse_now
 from accord.errors import UsageError
-from accord.review import drill as drilling
-from accord.review import incident as incidents
+from accord.review.render import RENDERERS
 from accord.vocab import duration_seconds
 
 
@@ -61,18 +60,17 @@ def incident_open(ctx: click.Context, case_id: str, failed: tuple[str, ...], fau
         --summary "Refunded 400 EUR on a 40 EUR order" --by dana@example.com
     """
     dims = [d.strip() for value in failed for d in value.split(",") if d.strip()]
-    opened = incidents.open_incident(
-        ledger(ctx).service, case_id, failed=dims, faulty=list(faulty),
-        should_have_escalated=should_have_escalated, summary=summary, by=by,
-        now=parse_now(now), due_in=_due_in(due_in))
+    opened = ledger(ctx).open_incident(
+        case_id, failed=dims, faulty=faulty, should_have_escalated=should_have_escalated,
+        summary=summary, by=by, now=parse_now(now), due_in=_due_in(due_in))
     if as_json:
-        echo_json(opened)
+        echo_json(opened.as_json())
         return
-    click.echo(f"opened {opened['incident']} on {case_id}; causes: {', '.join(opened['causes'])}")
-    for la in opened["learning_actions"]:
-        click.echo(f"  {la['id']:<7} {la['cause']:<24} {la['role'] or '(no owner named)'} "
-                   f"({la['person'] or 'vacant'}) changes the {la['artefact']} by {la['due']}")
-    click.echo(f"review it: accord incident review {opened['incident']}")
+    click.echo(f"opened {opened.incident} on {case_id}; causes: {', '.join(opened.causes)}")
+    for la in opened.learning_actions:
+        click.echo(f"  {la.id:<7} {la.cause:<24} {la.role or '(no owner named)'} "
+                   f"({la.person or 'vacant'}) changes the {la.artefact} by {la.due}")
+    click.echo(f"review it: accord incident review {opened.incident}")
 
 
 @incident.command("review")
@@ -97,27 +95,21 @@ def incident_review(ctx: click.Context, incident_id: str, fmt: str, out: str | N
       accord incident review INC-1 --format html --out INC-1.html
       accord incident review INC-1 --check   # in CI: exit 1 unless all seven are answered
     """
-    service = ledger(ctx).service
-    review = incidents.review_incident(service, incident_id)
+    review = ledger(ctx).review_incident(incident_id)
     fmt = "json" if as_json else fmt
-    if fmt == "json":
-        text = None
-    else:
-        events = service.case_events(review["case"])
-        render = {"text": incidents.render_text, "markdown": incidents.render_markdown,
-                  "html": incidents.render_html}[fmt]
-        text = render(review, events)
+    text = RENDERERS[fmt](review) if fmt != "json" else None
     if out is not None:
         try:
-            Path(out).write_text(text if text is not None else _json_text(review), encoding="utf-8")
+            Path(out).write_text(text if text is not None else _json_text(review.as_json()),
+                                 encoding="utf-8")
         except OSError as err:
             raise UsageError(f"--out {out}: cannot write: {err.strerror}") from None
-        click.echo(f"wrote {out}: {incident_id} ten-minute test {review['ten_minute_test']}")
+        click.echo(f"wrote {out}: {incident_id} ten-minute test {review.ten_minute_test}")
     elif text is None:
-        echo_json(review)
+        echo_json(review.as_json())
     else:
         click.echo(text, nl=False)
-    if check and review["ten_minute_test"] != "pass":
+    if check and review.ten_minute_test != "pass":
         # click's non-standalone main returns ctx.exit codes instead of raising them
         sys.exit(1)
 
@@ -133,15 +125,15 @@ def _json_text(value: Any) -> str:
 @click.pass_context
 def incident_list(ctx: click.Context, as_json: bool) -> None:
     """List every incident, oldest first, with its causes and learning actions."""
-    found = incidents.list_incidents(ledger(ctx).service)
+    found = ledger(ctx).incidents()
     if as_json:
-        echo_json({"incidents": found})
+        echo_json({"incidents": [i.as_json() for i in found]})
         return
     if not found:
         click.echo("no incidents")
     for i in found:
-        click.echo(f"{i['incident']:<7} {i['case']:<14} {i['workflow']:<22} {i['opened_at']}  "
-                   f"{', '.join(i['causes'])}  {i['summary']}")
+        click.echo(f"{i.incident:<7} {i.case or '':<14} {i.workflow or '':<22} {i.opened_at}  "
+                   f"{', '.join(i.causes)}  {i.summary}")
 
 
 @cli.group()
@@ -166,19 +158,19 @@ def learning_list(ctx: click.Context, only_open: bool, now: str | None, as_json:
     Example:
       accord learning list --open
     """
-    items = incidents.learning_actions(ledger(ctx).service, parse_now(now))
+    items = ledger(ctx).learning_actions(parse_now(now))
     if only_open:
-        items = [i for i in items if i["status"] == "open"]
+        items = [i for i in items if i.status == "open"]
     if as_json:
-        echo_json({"learning_actions": items})
+        echo_json({"learning_actions": [i.as_json() for i in items]})
         return
     if not items:
         click.echo("no learning actions")
     for i in items:
-        state = "OVERDUE" if i["overdue"] else i["status"]
-        change = f"  change {i['change']}" if i["change"] else ""
-        click.echo(f"{i['id']:<7} {state:<8} {i['incident']:<7} {i['case']:<14} {i['cause']:<24} "
-                   f"{i['role'] or '-'} ({i['person'] or 'vacant'}) {i['artefact']} due {i['due']}{change}")
+        state = "OVERDUE" if i.overdue else i.status
+        change = f"  change {i.change}" if i.change else ""
+        click.echo(f"{i.id:<7} {state:<8} {i.incident:<7} {i.case or '':<14} {i.cause:<24} "
+                   f"{i.role or '-'} ({i.person or 'vacant'}) {i.artefact} due {i.due}{change}")
 
 
 @learning.command("close")
@@ -198,11 +190,11 @@ def learning_close(ctx: click.Context, la_id: str, change: str, by: str | None, 
     Example:
       accord learning close LA-1 --change refund-v8
     """
-    item = incidents.close_learning(ledger(ctx).service, la_id, change, by, parse_now(now))
+    item = ledger(ctx).close_learning(la_id, change, by=by, now=parse_now(now))
     if as_json:
-        echo_json(item)
+        echo_json(item.as_json())
         return
-    click.echo(f"closed {item['id']} ({item['cause']}, {item['artefact']}) with change {item['change']}")
+    click.echo(f"closed {item.id} ({item.cause}, {item.artefact}) with change {item.change}")
 
 
 @cli.command("drill")
@@ -227,22 +219,21 @@ def drill_command(ctx: click.Context, workflow: str | None, sample: int | None, 
       accord drill --workflow refund-replies --sample 500 --seed 7 --json
     """
     started = time.perf_counter()
-    result = drilling.drill(ledger(ctx).service, workflow=workflow, sample=sample, seed=seed,
-                            now=parse_now(now))
+    result = ledger(ctx).drill(workflow=workflow, sample=sample, seed=seed, now=parse_now(now))
     took = time.perf_counter() - started
     if as_json:
-        echo_json(result)
+        echo_json(result.as_json())
         return
     total = 0
-    for wf in result["workflows"]:
-        total += wf["cases"]
-        readiness = "n/a (no closed cases)" if wf["readiness"] is None else f"{wf['readiness']:.2%}"
-        click.echo(f"{wf['workflow']}: {wf['ready']} of {wf['cases']} cases would pass ({readiness})")
-        for key, count in wf["failing"].items():
+    for wf in result.workflows:
+        total += wf.cases
+        readiness = "n/a (no closed cases)" if wf.readiness is None else f"{wf.readiness:.2%}"
+        click.echo(f"{wf.workflow}: {wf.ready} of {wf.cases} cases would pass ({readiness})")
+        for key, count in wf.failing.items():
             if count:
-                shown = ", ".join(wf["examples"][key])
+                shown = ", ".join(wf.examples[key])
                 click.echo(f"  {count:>7} fail {key:<12} e.g. {shown}")
-    if not result["workflows"]:
+    if not result.workflows:
         click.echo("no contracts applied: nothing to drill")
     rate = f", {total / took:,.0f} cases/s" if took > 0 and total else ""
     click.echo(f"drilled {total} cases in {took:.2f}s{rate}", err=True)

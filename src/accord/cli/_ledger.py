@@ -10,10 +10,10 @@ import click
 import yaml
 
 from accord.cli import cli
-from accord.cli._common import echo_json, json_option, ledger, now_option, parse_now
+from accord.cli._common import echo_json, json_option, ledger, now_option, one_line, parse_now
 from accord.errors import EventProblem, EventRefused, UsageError
-from accord.integrity import verify as integrity
 from accord.integrity.canonical import parse_json
+from accord.review.describe import describe
 
 
 @cli.group()
@@ -41,11 +41,11 @@ def contract_apply(ctx: click.Context, files: tuple[str, ...], actor: str, as_js
     led = ledger(ctx)
     results = []
     for file in files:
-        applied, new = led.apply_contract(file, actor=actor)
+        applied = led.apply_contract(file, actor=actor)
         results.append({"workflow": applied.workflow, "version": applied.version,
-                        "hash": applied.hash, "applied": new})
+                        "hash": applied.hash, "applied": applied.new})
         if not as_json:
-            what = "applied as" if new else "unchanged, still"
+            what = "applied as" if applied.new else "unchanged, still"
             click.echo(f"{applied.workflow}: {what} version {applied.version} "
                        f"(sha256 {applied.hash[:16]}…)")
     if as_json:
@@ -57,10 +57,9 @@ def contract_apply(ctx: click.Context, files: tuple[str, ...], actor: str, as_js
 @click.pass_context
 def contract_list(ctx: click.Context, as_json: bool) -> None:
     """List every applied contract version."""
-    applied = ledger(ctx).service.contracts()
+    applied = ledger(ctx).contracts()
     if as_json:
-        echo_json({"contracts": [{"workflow": c.workflow, "version": c.version, "hash": c.hash,
-                                  "applied_at": c.at, "seq": c.seq} for c in applied]})
+        echo_json({"contracts": [c.as_json() for c in applied]})
         return
     if not applied:
         click.echo("no contracts applied yet: run `accord contract apply FILE`")
@@ -75,7 +74,7 @@ def contract_list(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def contract_show(ctx: click.Context, workflow: str, version: int | None, as_json: bool) -> None:
     """Print an applied contract (YAML, or JSON with --json)."""
-    applied = ledger(ctx).service.contract(workflow, version)
+    applied = ledger(ctx).contract(workflow, version)
     body = applied.contract.model_dump(mode="json", by_alias=True, exclude_none=True)
     if as_json:
         echo_json({"workflow": workflow, "version": applied.version, "hash": applied.hash,
@@ -97,11 +96,11 @@ def roster() -> None:
 @click.pass_context
 def roster_apply(ctx: click.Context, file: str, actor: str, as_json: bool) -> None:
     """Apply a roster FILE; the latest applied roster is authoritative."""
-    applied, new = ledger(ctx).apply_roster(file, actor=actor)
+    applied = ledger(ctx).apply_roster(file, actor=actor)
     if as_json:
-        echo_json({"version": applied.version, "hash": applied.hash, "applied": new})
+        echo_json(applied.as_json())
     else:
-        what = "applied as" if new else "unchanged, still"
+        what = "applied as" if applied.new else "unchanged, still"
         click.echo(f"roster: {what} version {applied.version} (sha256 {applied.hash[:16]}…)")
 
 
@@ -112,7 +111,7 @@ def roster_apply(ctx: click.Context, file: str, actor: str, as_json: bool) -> No
 def roster_show(ctx: click.Context, now: str | None, as_json: bool) -> None:
     """Show each role and who holds it at --now (vacancies included)."""
     when = parse_now(now)
-    applied = ledger(ctx).service.roster()
+    applied = ledger(ctx).roster()
     roles = []
     if applied is not None:
         for name, role in sorted(applied.roster.roles.items()):
@@ -176,7 +175,7 @@ def record(ctx: click.Context, files: tuple[str, ...], as_json: bool) -> None:
       producer | accord record -
     """
     events, wheres = _read_lines(files)
-    result = ledger(ctx).service.record_many(events, wheres)
+    result = ledger(ctx).record_many(events, wheres)
     if as_json:
         echo_json(result.as_json())
     elif result.recorded:
@@ -197,37 +196,16 @@ def case() -> None:
 @click.pass_context
 def case_show(ctx: click.Context, case_id: str, as_json: bool) -> None:
     """Print CASE's timeline and which evidence fields are present or missing."""
-    view = ledger(ctx).service.case_view(case_id)
+    view = ledger(ctx).case_view(case_id)
     if as_json:
-        echo_json(view)
+        echo_json(view.as_json())
         return
-    click.echo(f"case {view['case']}  workflow {view['workflow']}  "
-               f"contract v{view['contract_version']}")
-    for e in view["events"]:
-        click.echo(f"  {e['seq']:>7}  {e['at']}  {e['type']:<20} {e['actor']:<28} {_gist(e)}")
-    ev = view["evidence"]
-    present = ", ".join(f"{k} {v}" for k, v in ev["present"].items()) or "none"
+    click.echo(f"case {view.case}  workflow {view.workflow}  contract v{view.contract_version}")
+    for e in view.events:
+        click.echo(f"  {e.seq:>7}  {e.at}  {e.type:<20} {e.actor:<28} {one_line(describe(e))}")
+    present = ", ".join(f"{k} {v}" for k, v in view.evidence.present.items()) or "none"
     click.echo(f"evidence present: {present}")
-    click.echo(f"evidence missing: {', '.join(ev['missing']) or 'none'}")
-
-
-def _gist(e: dict[str, Any]) -> str:
-    d = e["data"]
-    t = e["type"]
-    if t == "routing.decided":
-        extra = f", exception {d['exception']} due {d['due']}" if d.get("exception") else ""
-        return f"{d['review']} ({d.get('rule') or d.get('reviewer_role') or ''}){extra}"
-    if t == "review.recorded":
-        return f"{d['decision']} by {d['reviewer']}: {', '.join(d['attests'])}"
-    if t == "exception.decided":
-        return f"{d['decision']} by {d['decider']}"
-    if t == "action.taken":
-        return f"{d['action']} by {d['by']}"
-    if t == "policy.applied":
-        return f"{d['policy']} {d['version']}: {d['result']}"
-    text = d.get("content") or d.get("uri") or d.get("description") or d.get("exception") or ""
-    text = " ".join((text if isinstance(text, str) else str(text)).split())  # one line a row
-    return (text[:60] + "…") if len(text) > 60 else text
+    click.echo(f"evidence missing: {', '.join(view.evidence.missing) or 'none'}")
 
 
 @cli.command()
@@ -244,7 +222,7 @@ def export(ctx: click.Context, fmt: str, case_id: str | None) -> None:
     """
     import orjson
 
-    events = ledger(ctx).service.events(case_id)
+    events = ledger(ctx).events(case_id)
     if fmt == "jsonl":
         out = sys.stdout.buffer
         for e in events:
@@ -285,8 +263,7 @@ def verify(ctx: click.Context, checkpoint_file: str | None, pub_file: str | None
         except (OSError, UnicodeDecodeError) as err:
             raise UsageError(f"{checkpoint_file}: cannot read checkpoint: {err}") from None
     verifier = load_verifier(pub_file) if pub_file else None
-    report = integrity.verify(ledger(ctx).service.store, text, verifier,
-                              checkpoint_source=checkpoint_file or "checkpoint")
+    report = ledger(ctx).verify(text, verifier, source=checkpoint_file or "checkpoint")
     if as_json:
         echo_json(report.as_json())
     else:
@@ -319,7 +296,7 @@ def checkpoint(ctx: click.Context, key_file: str, out_file: str | None) -> None:
     """
     from accord.integrity.checkpoint import load_signer
 
-    text = integrity.checkpoint(ledger(ctx).service.store, load_signer(key_file))
+    text = ledger(ctx).checkpoint(load_signer(key_file))
     if out_file:
         Path(out_file).write_text(text, encoding="utf-8")
         click.echo(f"checkpoint written to {out_file}", err=True)
@@ -334,7 +311,7 @@ def checkpoint(ctx: click.Context, key_file: str, out_file: str | None) -> None:
 @click.pass_context
 def proof(ctx: click.Context, seq: int, size: int | None, as_json: bool) -> None:
     """Print an inclusion proof that record SEQ is in the tree of --size records."""
-    result = integrity.proof(ledger(ctx).service.store, seq, size)
+    result = ledger(ctx).proof(seq, size).as_json()
     if as_json:
         echo_json(result)
         return

@@ -6,7 +6,7 @@ import click
 
 from accord.cli import cli
 from accord.cli._common import echo_json, json_option, ledger, now_option, parse_now
-from accord.runtime import queues as runtime
+from accord.runtime.queues import QueueItem
 
 
 @cli.command()
@@ -19,15 +19,12 @@ def tick(ctx: click.Context, now: str | None, as_json: bool) -> None:
     Every queue and findings read ticks first; run this from cron to escalate
     even when nobody is looking.
     """
-    written = ledger(ctx).service.tick(parse_now(now))
+    written = ledger(ctx).tick(parse_now(now))
     if as_json:
-        echo_json({"escalated": [{"case": e.case, "exception": e.data["exception"],
-                                  "escalate_to": e.data.get("escalate_to"), "seq": e.seq,
-                                  "at": e.at} for e in written]})
+        echo_json({"escalated": [e.as_json() for e in written]})
         return
     for e in written:
-        click.echo(f"escalated {e.data['exception']} on {e.case} to {e.data.get('escalate_to')} "
-                   f"(due {e.at})")
+        click.echo(f"escalated {e.exception} on {e.case} to {e.escalate_to} (due {e.at})")
     if not written:
         click.echo("nothing to escalate")
 
@@ -37,7 +34,7 @@ def queue() -> None:
     """What is waiting, for whom, since when, due when (overdue first)."""
 
 
-def _show_queue(items: list[runtime.QueueItem], as_json: bool, empty: str) -> None:
+def _show_queue(items: list[QueueItem], as_json: bool, empty: str) -> None:
     if as_json:
         echo_json({"items": [i.as_json() for i in items]})
         return
@@ -57,7 +54,7 @@ def _show_queue(items: list[runtime.QueueItem], as_json: bool, empty: str) -> No
 @click.pass_context
 def queue_reviews(ctx: click.Context, role: str | None, now: str | None, as_json: bool) -> None:
     """Cases routed for review whose approval does not hold yet."""
-    items = runtime.review_queue(ledger(ctx).service, parse_now(now), role)
+    items = ledger(ctx).review_queue(parse_now(now), role)
     _show_queue(items, as_json, "no reviews waiting")
 
 
@@ -68,7 +65,7 @@ def queue_reviews(ctx: click.Context, role: str | None, now: str | None, as_json
 @click.pass_context
 def queue_exceptions(ctx: click.Context, role: str | None, now: str | None, as_json: bool) -> None:
     """Raised exceptions with no decision yet, with their due time."""
-    items = runtime.exception_queue(ledger(ctx).service, parse_now(now), role)
+    items = ledger(ctx).exception_queue(parse_now(now), role)
     _show_queue(items, as_json, "no exceptions waiting")
 
 
@@ -83,7 +80,7 @@ def findings(ctx: click.Context, workflow: str | None, now: str | None, as_json:
     Rules: unapproved-action, evidence-gap, reviewer-not-in-role, owner-vacancy,
     exception-overdue, learning-overdue, recurrence, tool-blame.
     """
-    found = runtime.findings(ledger(ctx).service, parse_now(now), workflow)
+    found = ledger(ctx).findings(parse_now(now), workflow)
     if as_json:
         echo_json({"findings": [f.as_json() for f in found]})
         return

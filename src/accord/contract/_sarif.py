@@ -13,8 +13,8 @@ from pathlib import Path, PurePath
 from typing import Any, Final
 from urllib.parse import quote
 
-from accord.contract._loading import INVALID
 from accord.contract.lint import INVALID_FILE_SUMMARY, LintResult, Rule
+from accord.contract.loading import INVALID
 
 SCHEMA_URI: Final = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT: Final = "%SRCROOT%"

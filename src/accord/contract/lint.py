@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from accord.contract._loading import INVALID, Document, discover, load_file
 from accord.contract._yaml import Mark
+from accord.contract.loading import INVALID, Document, discover, load_file
 from accord.contract.model import Contract, Roster
 from accord.errors import InvalidFile, Problem
 from accord.rules import problems as rule_problems

@@ -36,14 +36,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from accord._time import format_time
 from accord.contract.model import Holder, Roster
 from accord.errors import AccordError, ActionRefused, UsageError
 from accord.ledger import Ledger
 from accord.ledger import open as open_ledger
-from accord.review.drill import drill
-from accord.review.incident import open_incident, render_html, review_incident
-from accord.runtime import queues as runtime
-from accord.runtime.events import format_time
+from accord.review.incidents import IncidentReview
+from accord.review.render import render_html
 from accord.runtime.routing import Route
 from accord.store.stored import StoredEvent
 from accord.testing import FixedClock
@@ -127,7 +126,7 @@ class DemoResult:
     escalated: int
     waiting: dict[str, list[dict[str, Any]]]
     incident: dict[str, Any]
-    review: dict[str, Any]
+    review: IncidentReview
     incident_events: list[StoredEvent]
     findings: dict[str, int]
     drill: dict[str, Any]
@@ -141,7 +140,7 @@ class DemoResult:
             "events": self.events, "contracts": self.contracts, "rosters": self.rosters,
             "handover": self.handover.as_json(),
             "workflows": [w.as_json() for w in self.workflows], "escalated": self.escalated,
-            "waiting": self.waiting, "incident": self.incident, "review": self.review,
+            "waiting": self.waiting, "incident": self.incident, "review": self.review.as_json(),
             "findings": self.findings, "drill": self.drill,
         }
 
@@ -175,8 +174,8 @@ def run_demo(directory: Path, *, seed: int = DEMO_SEED, start: dt.datetime = DEM
     url = f"sqlite:///{database}"
     with open_ledger(url, clock=FixedClock(start)) as ledger:
         result = build_demo(ledger, seed=seed, start=start)
-    brief = directory / f"incident-{result.review['incident']}.html"
-    brief.write_text(render_html(result.review, result.incident_events), encoding="utf-8")
+    brief = directory / f"incident-{result.review.incident}.html"
+    brief.write_text(render_html(result.review), encoding="utf-8")
     result.ledger, result.brief = url, brief
     return result
 
@@ -206,7 +205,7 @@ def _previous_demo(directory: Path) -> bool:
         return False
     try:
         with open_ledger(f"sqlite:///{directory / DB_NAME}") as ledger:
-            first = next(ledger.service.events(), None)
+            first = next(ledger.events(), None)
     except AccordError:
         return False
     return first is None or first.actor == DEMO_ACTOR
@@ -224,9 +223,9 @@ def build_demo(ledger: Ledger, *, seed: int = DEMO_SEED, start: dt.datetime = DE
     UsageError for a ledger that already holds records, and the SDK's errors if
     the packaged examples no longer fit the simulated month.
     """
-    with ledger.service.store.reading() as reader:
+    with ledger.store.reading() as reader:
         if reader.head().size:
-            raise UsageError(f"the demo needs an empty ledger; {ledger.service.store.url} already "
+            raise UsageError(f"the demo needs an empty ledger; {ledger.store.url} already "
                              "holds records")
     return _Month(ledger, seed, start).run()
 
@@ -315,12 +314,12 @@ class _Month:
     def run(self) -> DemoResult:
         self._advance(self.start - dt.timedelta(days=3))
         with demo_file(ROSTER_FILE) as path:
-            applied, _ = self.ledger.apply_roster(path, actor=DEMO_ACTOR)
+            applied = self.ledger.apply_roster(path, actor=DEMO_ACTOR)
         self.roster = applied.roster
         contracts = []
         for name in CONTRACT_FILES:
             with demo_file(name) as path:
-                contract, _ = self.ledger.apply_contract(path, actor=DEMO_ACTOR)
+                contract = self.ledger.apply_contract(path, actor=DEMO_ACTOR)
             contracts.append({"workflow": contract.workflow, "version": contract.version})
         for day in range(WEEKS * 7):
             date = self.start + dt.timedelta(days=day)
@@ -340,7 +339,7 @@ class _Month:
 
     def tick(self, now: dt.datetime) -> None:
         self._advance(now)
-        self.escalated += self.ledger.tick(now=now)
+        self.escalated += len(self.ledger.tick(now=now))
 
     def hand_over(self) -> None:
         """A new support agent takes over on Monday; the roster keeps who held the role before."""
@@ -355,7 +354,7 @@ class _Month:
         holders.append({"person": SUCCESSOR, "from": day.isoformat(),
                         **({"until": until} if until else {})})
         self._advance(self.start + dt.timedelta(days=HANDOVER_DAY, hours=-1))
-        applied, _ = self.ledger.apply_roster(Roster.model_validate(body, strict=False), actor=DEMO_ACTOR)
+        applied = self.ledger.apply_roster(Roster.model_validate(body, strict=False), actor=DEMO_ACTOR)
         self.roster = applied.roster
         self.late_reviewer = left
         self.handover = Handover(HANDOVER_ROLE, left, SUCCESSOR, day, None)
@@ -519,14 +518,14 @@ class _Month:
         self.schedule(opened_at, lambda: self.open_the_incident(case, opened_at))
 
     def open_the_incident(self, case: str, at: dt.datetime) -> None:
-        events = self.ledger.service.case_events(case)
-        output = next(e for e in reversed(events) if e.type == "output.generated")
-        contract = self.ledger.service.case_contract(events)
+        view = self.ledger.case_view(case)
+        output = next(e for e in reversed(view.events) if e.type == "output.generated")
+        assert view.workflow is not None
+        contract = self.ledger.contract(view.workflow, view.contract_version).contract
         owner = self.person(str(contract.outcome_owner), at)
         self._advance(at)
-        self.incident = open_incident(self.ledger.service, case, failed=["correct"],
-                                      faulty=[output.seq], should_have_escalated=False,
-                                      summary=INCIDENT_SUMMARY, by=owner, now=at)
+        self.incident = self.ledger.open_incident(case, failed=["correct"], faulty=[output.seq],
+                                                  summary=INCIDENT_SUMMARY, by=owner, now=at).as_json()
 
     # -- clause drafting ------------------------------------------------------------------------
 
@@ -679,26 +678,26 @@ class _Month:
     # -- reading it back ----------------------------------------------------------------------
 
     def report(self, contracts: list[dict[str, Any]]) -> DemoResult:
-        service = self.ledger.service
+        ledger = self.ledger
         if not self.incident or self.handover is None:
             raise AccordError("demo: the simulated month ended before its incident or hand-over; "
                               f"WEEKS={WEEKS} must cover INCIDENT_DAY and HANDOVER_DAY")
         incident_id = self.incident["incident"]
-        review = review_incident(service, incident_id)
-        found = runtime.findings(service, self.end)
-        waiting = {"reviews": [i.as_json() for i in runtime.review_queue(service, self.end)],
-                   "exceptions": [i.as_json() for i in runtime.exception_queue(service, self.end)]}
-        with service.store.reading() as reader:
+        review = ledger.review_incident(incident_id)
+        found = ledger.findings(self.end)
+        waiting = {"reviews": [i.as_json() for i in ledger.review_queue(self.end)],
+                   "exceptions": [i.as_json() for i in ledger.exception_queue(self.end)]}
+        with ledger.store.reading() as reader:
             size = reader.head().size
-        rosters = service.roster()
+        rosters = ledger.roster()
         return DemoResult(
             seed=self.seed, start=self.start, now=self.end, events=size, contracts=contracts,
             rosters=rosters.version if rosters else 0, handover=self.handover,
             workflows=list(self.tallies.values()), escalated=self.escalated, waiting=waiting,
             incident=self.incident, review=review,
-            incident_events=service.case_events(self.incident["case"]),
+            incident_events=list(ledger.events(self.incident["case"])),
             findings=dict(sorted(Counter(f.rule for f in found).items())),
-            drill=drill(service, now=self.end))
+            drill=ledger.drill(now=self.end).as_json())
 
 
 # -- words for the simulated texts ----------------------------------------------------------------

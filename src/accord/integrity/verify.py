@@ -17,7 +17,14 @@ import orjson
 
 from accord.errors import CheckpointError, NotFound, UsageError
 from accord.integrity import merkle
-from accord.integrity.checkpoint import parse_checkpoint, sign_checkpoint, verify_checkpoint
+from accord.integrity.checkpoint import (
+    Checkpoint,
+    Signer,
+    Verifier,
+    parse_checkpoint,
+    sign_checkpoint,
+    verify_checkpoint,
+)
 from accord.store.ports import CHAIN_START, Store
 
 _sha256 = hashlib.sha256
@@ -49,7 +56,7 @@ def origin(store: Store) -> str:
     return value
 
 
-def verify(store: Store, checkpoint_text: str | None = None, verifier: Any = None,
+def verify(store: Store, checkpoint_text: str | None = None, verifier: Verifier | None = None,
            checkpoint_source: str = "checkpoint") -> VerifyReport:
     """Check every record; returns a report naming the lowest bad seq, if any.
 
@@ -115,8 +122,8 @@ def _columns_problem(canonical: bytes, seq: int, case_id: str | None, kind: str)
     return None
 
 
-def _check_against(report: VerifyReport, leaves: list[bytes], checkpoint: Any, text: str,
-                   ledger_origin: str | None, verifier: Any) -> None:
+def _check_against(report: VerifyReport, leaves: list[bytes], checkpoint: Checkpoint, text: str,
+                   ledger_origin: str | None, verifier: Verifier | None) -> None:
     signature = "not_checked"
     if verifier is not None:
         signature = "valid" if verify_checkpoint(text, verifier) else "invalid"
@@ -152,7 +159,7 @@ def _fail(report: VerifyReport, first_bad: int | None, problem: str) -> None:
         report.problem = problem
 
 
-def checkpoint(store: Store, signer: Any) -> str:
+def checkpoint(store: Store, signer: Signer) -> str:
     """A signed checkpoint of the log as it stands (C2SP tlog-checkpoint)."""
     with store.reading() as r:
         ledger_origin = r.meta("origin")
@@ -162,8 +169,29 @@ def checkpoint(store: Store, signer: Any) -> str:
     return sign_checkpoint(ledger_origin, len(leaves), merkle.root(leaves), signer)
 
 
-def proof(store: Store, seq: int, size: int | None = None) -> dict[str, Any]:
-    """An inclusion proof of ``seq`` in the tree of ``size`` (default: the whole log)."""
+@dataclass(frozen=True)
+class InclusionProof:
+    """That record ``seq`` (leaf index ``seq - 1``) is in the tree of ``size`` records with ``root``."""
+
+    seq: int
+    size: int
+    leaf_hash: bytes
+    root: bytes
+    path: tuple[bytes, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        """`accord proof --json`: hashes in base64."""
+        b64 = base64.b64encode
+        return {"seq": self.seq, "index": self.seq - 1, "size": self.size,
+                "leaf_hash": b64(self.leaf_hash).decode(), "root": b64(self.root).decode(),
+                "proof": [b64(h).decode() for h in self.path]}
+
+
+def proof(store: Store, seq: int, size: int | None = None) -> InclusionProof:
+    """An inclusion proof of ``seq`` in the tree of ``size`` (default: the whole log).
+
+    Raises UsageError when ``seq`` or ``size`` lies outside the log.
+    """
     with store.reading() as r:
         head = r.head().size
         n = head if size is None else size
@@ -173,9 +201,7 @@ def proof(store: Store, seq: int, size: int | None = None) -> dict[str, Any]:
             raise UsageError(f"seq {seq} is outside a tree of size {n} (1..{n})")
         leaves = r.leaf_hashes(n)
     path = merkle.inclusion_proof(leaves, seq - 1, n)
-    b64 = base64.b64encode
-    return {"seq": seq, "index": seq - 1, "size": n, "leaf_hash": b64(leaves[seq - 1]).decode(),
-            "root": b64(merkle.root(leaves)).decode(), "proof": [b64(h).decode() for h in path]}
+    return InclusionProof(seq, n, leaves[seq - 1], merkle.root(leaves), tuple(path))
 
 
-__all__ = ["CheckpointError", "VerifyReport", "checkpoint", "origin", "proof", "verify"]
+__all__ = ["CheckpointError", "InclusionProof", "VerifyReport", "checkpoint", "origin", "proof", "verify"]

@@ -11,14 +11,45 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from accord.contract.model import Contract
 from accord.errors import UsageError
-from accord.review.incident import QUESTIONS, answers, roster_holder
+from accord.review.incidents import roster_holder
+from accord.review.questions import answers, keys
+from accord.runtime.core import Core
 from accord.runtime.evidence import last_of, upto_last_action
-from accord.runtime.service import LedgerService
 from accord.store.stored import StoredEvent
+
+
+@dataclass(frozen=True)
+class WorkflowReadiness:
+    """One workflow's drill: how many closed cases would pass, and which questions fail."""
+
+    workflow: str
+    cases: int
+    ready: int
+    readiness: float | None
+    """Share of cases that would pass, 4 places; None without cases."""
+    failing: dict[str, int]
+    """Cases failing each question (all seven keys)."""
+    examples: dict[str, list[str]]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"workflow": self.workflow, "cases": self.cases, "ready": self.ready,
+                "readiness": self.readiness, "failing": self.failing, "examples": self.examples}
+
+
+@dataclass(frozen=True)
+class DrillReport:
+    """`accord drill`: readiness per workflow."""
+
+    workflows: list[WorkflowReadiness]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"workflows": [w.as_json() for w in self.workflows]}
+
 
 EXAMPLES = 5
 """Example cases kept per failing question."""
@@ -31,11 +62,11 @@ def sample_key(seed: int, workflow: str, case: str) -> str:
     return hashlib.sha256(f"{seed}:{workflow}:{case}".encode()).hexdigest()
 
 
-def _closed_cases(service: LedgerService, workflows: Sequence[str]) -> dict[str, list[str]]:
+def _closed_cases(core: Core, workflows: Sequence[str]) -> dict[str, list[str]]:
     """Each workflow's cases with an action.taken, in the order of their first action."""
     wanted = set(workflows)
     closed: dict[str, dict[str, None]] = {wf: {} for wf in workflows}
-    for e in service.kind_events(["action.taken"]):
+    for e in core.kind_events(["action.taken"]):
         if e.workflow in wanted and e.case is not None:
             closed[e.workflow].setdefault(e.case, None)
     return {wf: list(cases) for wf, cases in closed.items()}
@@ -50,9 +81,9 @@ def _chunks(cases: list[str]) -> Iterator[list[str]]:
         yield cases[i:i + _CHUNK]
 
 
-def drill(service: LedgerService, *, workflow: str | None = None, sample: int | None = None,
-          seed: int = 0, now: dt.datetime) -> dict[str, Any]:
-    """Run the seven questions over closed cases; returns SPEC §9's `drill --json` object.
+def drill(core: Core, *, workflow: str | None = None, sample: int | None = None,
+          seed: int = 0, now: dt.datetime) -> DrillReport:
+    """Run the seven questions over closed cases, as if each had failed on every dimension.
 
     Per workflow: ``cases`` drilled, ``ready`` (would pass), ``readiness`` (share
     ready, 4 places; None without cases), ``failing`` (cases failing each of the
@@ -64,26 +95,26 @@ def drill(service: LedgerService, *, workflow: str | None = None, sample: int | 
     if sample is not None and sample < 0:
         raise UsageError(f"--sample: {sample} is negative; give a number of cases, 0 or more")
     if workflow is not None:
-        service.contract(workflow)  # NotFound names the applied workflows
+        core.book.contract(workflow)  # NotFound names the applied workflows
         workflows = [workflow]
     else:
-        workflows = sorted({c.workflow for c in service.contracts()})
-    closed = _closed_cases(service, workflows)
+        workflows = sorted({c.workflow for c in core.book.contracts()})
+    closed = _closed_cases(core, workflows)
     if sample is not None:
         closed = {wf: _sampled(cases, seed, wf, sample) for wf, cases in closed.items()}
-    holder = roster_holder(service)
+    holder = roster_holder(core)
     contracts: dict[tuple[str, int], Contract] = {}
     report = []
     for wf in workflows:
-        failing = {key: 0 for key in QUESTIONS}
-        examples: dict[str, list[str]] = {key: [] for key in QUESTIONS}
+        failing = dict.fromkeys(keys(), 0)
+        examples: dict[str, list[str]] = {key: [] for key in keys()}
         ready = 0
         for chunk in _chunks(closed[wf]):
-            for case, events in service.cases_events(chunk).items():
+            for case, events in core.cases_events(chunk).items():
                 version = events[0].contract_version or 0
                 contract = contracts.get((wf, version))
                 if contract is None:
-                    contract = contracts[(wf, version)] = service.contract(wf, version).contract
+                    contract = contracts[(wf, version)] = core.book.contract(wf, version).contract
                 review = answers(contract, events, failed=contract.dimensions,
                                  faulty=_last_output(events), should_have_escalated=False,
                                  holder=holder, now=now)
@@ -93,10 +124,9 @@ def drill(service: LedgerService, *, workflow: str | None = None, sample: int | 
                     if len(examples[key]) < EXAMPLES:
                         examples[key].append(case)
         count = len(closed[wf])
-        report.append({"workflow": wf, "cases": count, "ready": ready,
-                       "readiness": round(ready / count, 4) if count else None,
-                       "failing": failing, "examples": examples})
-    return {"workflows": report}
+        report.append(WorkflowReadiness(wf, count, ready, round(ready / count, 4) if count else None,
+                                        failing, examples))
+    return DrillReport(report)
 
 
 def _last_output(events: Sequence[StoredEvent]) -> list[int]:

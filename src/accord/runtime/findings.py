@@ -8,12 +8,16 @@ they pinned, the roster, the log-level records and ``now`` — and yields
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from accord.contract.model import Contract
-from accord.runtime.evidence import approval, exception_decisions, judge
+from accord.runtime.core import Core
+from accord.runtime.due import exception_statuses, overdue
+from accord.runtime.evidence import approval, judge
+from accord.runtime.queues import tick
 from accord.store.stored import StoredEvent
 
 
@@ -71,7 +75,8 @@ def detect(ctx: FindingContext, workflow: str | None = None) -> list[Finding]:
     return sorted(found, key=lambda f: (f.workflow or "", f.case or "", f.seq or 0, f.rule))
 
 
-def _closed_cases(ctx: FindingContext) -> Iterator[tuple[str, list[StoredEvent], Contract]]:
+def _cases(ctx: FindingContext) -> Iterator[tuple[str, list[StoredEvent], Contract]]:
+    """Every opened case with its records and pinned contract."""
     for case, events in ctx.cases.items():
         if events and events[0].type == "case.opened":
             yield case, events, ctx.contract(events)
@@ -80,7 +85,7 @@ def _closed_cases(ctx: FindingContext) -> Iterator[tuple[str, list[StoredEvent],
 @detector("unapproved-action")
 def unapproved_action(ctx: FindingContext) -> Iterator[Finding]:
     """An action.taken while the route's approval did not hold."""
-    for case, events, contract in _closed_cases(ctx):
+    for case, events, contract in _cases(ctx):
         for i, e in enumerate(events):
             if e.type != "action.taken":
                 continue
@@ -94,7 +99,7 @@ def unapproved_action(ctx: FindingContext) -> Iterator[Finding]:
 @detector("evidence-gap")
 def evidence_gap(ctx: FindingContext) -> Iterator[Finding]:
     """A case with a final action that misses a required evidence field."""
-    for case, events, contract in _closed_cases(ctx):
+    for case, events, contract in _cases(ctx):
         report = judge(contract, events)
         if report.action is not None and report.missing:
             yield Finding(report.action.workflow, case, report.action.seq, "evidence-gap",
@@ -104,7 +109,7 @@ def evidence_gap(ctx: FindingContext) -> Iterator[Finding]:
 @detector("reviewer-not-in-role")
 def reviewer_not_in_role(ctx: FindingContext) -> Iterator[Finding]:
     """A reviewer or decider who did not hold the role at that time."""
-    for case, events, _contract in _closed_cases(ctx):
+    for case, events, _contract in _cases(ctx):
         route: StoredEvent | None = None
         escalated: set[str] = set()
         raised: dict[str, StoredEvent] = {}
@@ -142,7 +147,7 @@ def _not_in_role(person: str, roles: list[str], at: str) -> str:
 @detector("owner-vacancy")
 def owner_vacancy(ctx: FindingContext) -> Iterator[Finding]:
     """The outcome owner role had no holder when the case opened."""
-    for case, events, contract in _closed_cases(ctx):
+    for case, events, contract in _cases(ctx):
         role = contract.outcome_owner if isinstance(contract.outcome_owner, str) else None
         opened = events[0]
         if ctx.holder(role, opened.when) is None:
@@ -153,22 +158,14 @@ def owner_vacancy(ctx: FindingContext) -> Iterator[Finding]:
 @detector("exception-overdue")
 def exception_overdue(ctx: FindingContext) -> Iterator[Finding]:
     """An exception with no on-time decision, once its due time has passed or a late decision exists."""
-    for case, events, _contract in _closed_cases(ctx):
-        decisions = {name: [e for e in events if e.type == "exception.decided"
-                            and e.data.get("exception") == name]
-                     for name in exception_decisions(events)}
-        for e in events:
-            if e.type != "exception.raised":
-                continue
-            name = e.data["exception"]
-            due = dt.datetime.fromisoformat(e.data["due"])
-            made = decisions.get(name, [])
-            on_time = any(d.when <= due for d in made)
-            late = [d for d in made if d.when > due]
-            if not on_time and (ctx.now > due or late):
+    for _case, events, _contract in _cases(ctx):
+        for status in exception_statuses(events):
+            late = status.late
+            if status.overdue(ctx.now) or (late and not status.on_time):
+                e = status.raised
                 what = f"decided late at {late[0].at}" if late else "still undecided"
-                yield Finding(e.workflow, case, e.seq, "exception-overdue",
-                              f"exception {name} owned by {e.data.get('owner')} was due "
+                yield Finding(e.workflow, e.case, e.seq, "exception-overdue",
+                              f"exception {status.name} owned by {e.data.get('owner')} was due "
                               f"{e.data['due']}: {what}")
 
 
@@ -177,8 +174,7 @@ def learning_overdue(ctx: FindingContext) -> Iterator[Finding]:
     """A learning action past its due date and still open."""
     closed = {e.data["id"] for e in ctx.log_events if e.type == "learning.closed"}
     for e in ctx.log_events:
-        if e.type == "learning.opened" and e.data["id"] not in closed \
-                and ctx.now > dt.datetime.fromisoformat(e.data["due"]):
+        if e.type == "learning.opened" and e.data["id"] not in closed and overdue(e.data["due"], ctx.now):
             d = e.data
             yield Finding(e.workflow, e.case, e.seq, "learning-overdue",
                           f"{d['id']} of {d['incident']} ({d['cause']}): {d['role']} "
@@ -209,18 +205,37 @@ def recurrence(ctx: FindingContext) -> Iterator[Finding]:
                               f"was closed at {done.at} with change {done.data['change']}")
 
 
+_BLAME = re.compile(r"\b(ai|model|llm|gpt|bot|chatbot|hallucinat\w*)\b", re.IGNORECASE)
+
+
 @detector("tool-blame")
 def tool_blame(ctx: FindingContext) -> Iterator[Finding]:
     """An incident with no --faulty event whose summary blames the tool."""
-    import re
-
     for e in ctx.log_events:
         if e.type != "incident.opened" or e.data["faulty"]:
             continue
-        blamed = re.search(r"\b(ai|model|llm|gpt|bot|chatbot|hallucinat\w*)\b", e.data["summary"],
-                           re.IGNORECASE)
+        blamed = _BLAME.search(e.data["summary"])
         if blamed:
             yield Finding(e.workflow, e.case, e.seq, "tool-blame",
                           f"{e.data['incident']} blames the tool ({blamed.group(0)!r}) and names no "
                           "--faulty event, so no artefact and owner can be named for its origin: "
                           "point at the faulty records instead")
+
+
+LOG_TYPES = ("incident.opened", "learning.opened", "learning.closed")
+
+
+def find(core: Core, now: dt.datetime, workflow: str | None = None) -> list[Finding]:
+    """Every run-time finding at ``now`` (ticking first), optionally for one workflow."""
+    tick(core, now)
+    cases: dict[str, list[StoredEvent]] = {}
+    log_events: list[StoredEvent] = []
+    for e in core.events():
+        if e.type in LOG_TYPES:
+            log_events.append(e)
+        elif e.case is not None:
+            cases.setdefault(e.case, []).append(e)
+    ctx = FindingContext(now=now, cases=cases,
+                         contract_of=lambda wf, v: core.book.contract(wf, v).contract,
+                         holder=core.book.holder, log_events=log_events)
+    return detect(ctx, workflow)

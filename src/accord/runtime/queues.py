@@ -1,7 +1,5 @@
-"""Reading the running system: review and exception queues, and findings (SPEC §6).
-
-Every read ticks first, so an exception past its due time is escalated before
-anyone looks at a queue or a finding.
+"""What waits for whom: review and exception queues, and `tick`, which escalates
+every exception still undecided at its due time (queue and findings reads tick first).
 """
 
 from __future__ import annotations
@@ -10,14 +8,19 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from accord.runtime.evidence import REVIEWED_ROUTES, approval, exception_decisions
-from accord.runtime.findings import Finding, FindingContext, detect
-from accord.runtime.service import LedgerService
+from accord.runtime.core import Core
+from accord.runtime.due import EXCEPTION_TYPES, exception_statuses
+from accord.runtime.events import SYSTEM_ACTOR
+from accord.runtime.evidence import REVIEWED_ROUTES, approval
+from accord.runtime.writer import Batch
+from accord.store.ports import Writer
 from accord.store.stored import StoredEvent
 
 
 @dataclass(frozen=True)
 class QueueItem:
+    """One case waiting for a review or an exception decision."""
+
     case: str
     workflow: str
     role: str | None
@@ -27,8 +30,24 @@ class QueueItem:
     what: str
 
     def as_json(self) -> dict[str, Any]:
+        """A `queue --json` item."""
         return {"case": self.case, "workflow": self.workflow, "role": self.role,
                 "since": self.since, "due": self.due, "overdue": self.overdue}
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """An `exception.escalated` that `tick` appended."""
+
+    case: str
+    exception: str
+    escalate_to: str | None
+    seq: int
+    at: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"case": self.case, "exception": self.exception, "escalate_to": self.escalate_to,
+                "seq": self.seq, "at": self.at}
 
 
 def _ordered(items: list[QueueItem]) -> list[QueueItem]:
@@ -36,12 +55,35 @@ def _ordered(items: list[QueueItem]) -> list[QueueItem]:
     return sorted(items, key=lambda i: (not i.overdue, i.due is None, i.due or "", i.since, i.case))
 
 
-def review_queue(service: LedgerService, now: dt.datetime, role: str | None = None) -> list[QueueItem]:
+def tick(core: Core, now: dt.datetime) -> list[Escalation]:
+    """Append one `exception.escalated` (at its due time) for each exception undecided by
+    its due time and not yet escalated; returns what was appended."""
+    written: list[Escalation] = []
+
+    def build(w: Writer, batch: Batch) -> None:
+        written.clear()  # a second run (see Writer.write) starts again
+        records = [StoredEvent.from_row(row) for row in w.kind_rows(EXCEPTION_TYPES)]
+        lapsed = [s for s in exception_statuses(records) if not s.escalated and s.overdue(now)]
+        for status in sorted(lapsed, key=lambda s: (s.due, s.raised.seq)):
+            e, data = status.raised, status.raised.data
+            stored = batch.stamp(
+                case=e.case, workflow=e.workflow, type="exception.escalated", at=data["due"],
+                actor=SYSTEM_ACTOR, version=e.contract_version,
+                data={"exception": data["exception"], "owner": data.get("owner"),
+                      "escalate_to": data.get("escalate_to"), "due": data["due"], "raised_seq": e.seq})
+            written.append(Escalation(e.case or "", data["exception"], data.get("escalate_to"),
+                                      stored.seq, stored.at))
+
+    core.writer.write(build)
+    return written
+
+
+def review_queue(core: Core, now: dt.datetime, role: str | None = None) -> list[QueueItem]:
     """Cases routed `required`/`sampled_in`, not acted on, whose approval does not hold yet."""
-    service.tick(now)
+    tick(core, now)
     latest_route: dict[str, StoredEvent] = {}
     acted: set[str] = set()
-    for e in service.kind_events(["routing.decided", "action.taken"]):
+    for e in core.kind_events(["routing.decided", "action.taken"]):
         assert e.case is not None
         if e.type == "routing.decided":
             latest_route[e.case] = e
@@ -51,9 +93,8 @@ def review_queue(service: LedgerService, now: dt.datetime, role: str | None = No
                if c not in acted and r.data["review"] in REVIEWED_ROUTES
                and (role is None or r.data.get("reviewer_role") == role)]
     items = []
-    for case, events in service.cases_events(waiting).items():
-        contract = service.case_contract(events)
-        appr = approval(contract, events)
+    for case, events in core.cases_events(waiting).items():
+        appr = approval(core.case_contract(events), events)
         if appr.missing_dimensions:  # an undecided exception waits in the exception queue
             route = latest_route[case]
             items.append(QueueItem(case, route.workflow or "", route.data.get("reviewer_role"),
@@ -62,42 +103,16 @@ def review_queue(service: LedgerService, now: dt.datetime, role: str | None = No
     return _ordered(items)
 
 
-def exception_queue(service: LedgerService, now: dt.datetime,
-                    role: str | None = None) -> list[QueueItem]:
+def exception_queue(core: Core, now: dt.datetime, role: str | None = None) -> list[QueueItem]:
     """Raised, undecided exceptions with their due time; escalated ones go to `escalate_to`."""
-    service.tick(now)
-    by_case: dict[str, list[StoredEvent]] = {}
-    for e in service.kind_events(["exception.raised", "exception.decided", "exception.escalated"]):
-        by_case.setdefault(e.case or "", []).append(e)
+    tick(core, now)
     items = []
-    for case, events in by_case.items():
-        escalated = {e.data["exception"] for e in events if e.type == "exception.escalated"}
-        for name, decision in exception_decisions(events).items():
-            if decision is not None:
-                continue
-            raised = next(e for e in events if e.type == "exception.raised"
-                          and e.data["exception"] == name)
-            owner = raised.data.get("escalate_to") if name in escalated else raised.data.get("owner")
-            if role is not None and owner != role:
-                continue
-            due = raised.data["due"]
-            items.append(QueueItem(case, raised.workflow or "", owner, raised.at, due,
-                                   now > dt.datetime.fromisoformat(due),
-                                   f"exception {name}" + (" (escalated)" if name in escalated else "")))
+    for status in exception_statuses(core.kind_events(EXCEPTION_TYPES)):
+        owner = status.deciding_role
+        if status.decided or (role is not None and owner != role):
+            continue
+        raised = status.raised
+        items.append(QueueItem(raised.case or "", raised.workflow or "", owner, raised.at,
+                               raised.data["due"], status.overdue(now),
+                               f"exception {status.name}" + (" (escalated)" if status.escalated else "")))
     return _ordered(items)
-
-
-def findings(service: LedgerService, now: dt.datetime, workflow: str | None = None) -> list[Finding]:
-    """Every run-time finding (ticking first), optionally for one workflow."""
-    service.tick(now)
-    cases: dict[str, list[StoredEvent]] = {}
-    log_events: list[StoredEvent] = []
-    for e in service.events():
-        if e.type in ("incident.opened", "learning.opened", "learning.closed"):
-            log_events.append(e)
-        elif e.case is not None:
-            cases.setdefault(e.case, []).append(e)
-    ctx = FindingContext(now=now, cases=cases,
-                         contract_of=lambda wf, v: service.contract(wf, v).contract,
-                         holder=service.holder, log_events=log_events)
-    return detect(ctx, workflow)

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from accord._time import format_time
 from accord.contract.model import Contract
 from accord.rules import EvaluationError, Rule, compile_rule
-from accord.runtime.events import format_time
 from accord.vocab import duration_seconds
 
 

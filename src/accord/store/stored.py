@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from accord.runtime.events import parse_time
+from accord._time import parse_time
 from accord.store.ports import Row
 
 

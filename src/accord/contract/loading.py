@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import ValidationError
 
 from accord.contract import _yaml
@@ -124,6 +125,13 @@ def _roster_problems(roster: Roster, raw: dict[str, Any], positions: _yaml.Posit
                     f"roles.{role}: {b.person} from {b.from_} overlaps {a.person}; "
                     "one person holds a role at a time"))
     return problems
+
+
+def document_of(model: Contract | Roster) -> Document:
+    """A model built in code as a Document (positions from its YAML form), so lint can run on it."""
+    body = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    name = model.workflow if isinstance(model, Contract) else "roster"
+    return parse(yaml.safe_dump(body, sort_keys=False), f"<{model.kind} {name}>")
 
 
 def load_file(path: str | os.PathLike[str]) -> Document:

@@ -1,0 +1,102 @@
+"""One case of a workflow, as the SDK records it: each method records one event and
+returns once it is committed; :meth:`Case.output` returns the route accord decided.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from accord._time import format_time
+from accord.runtime.recording import Recorded
+from accord.runtime.routing import Route
+
+if TYPE_CHECKING:
+    from accord.ledger import Ledger
+
+When = dt.datetime | str | None
+"""An event's time: an aware datetime, an RFC 3339 string, or None for the ledger's clock now."""
+
+
+class Case:
+    """One case of a workflow; every method records an event and returns once committed."""
+
+    def __init__(self, ledger: Ledger, workflow: str, case_id: str, actor: str) -> None:
+        self.ledger = ledger
+        self.workflow = workflow
+        self.id = case_id
+        self.actor = actor
+        self.route: Route | None = None
+        """The route of the latest output this object recorded."""
+
+    def __enter__(self) -> Case:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def _record(self, kind: str, data: dict[str, Any], at: When, actor: str | None,
+                note: str | None = None) -> Recorded:
+        when = at if isinstance(at, str) else format_time(at or self.ledger.clock.now())
+        event: dict[str, Any] = {"case": self.id, "type": kind, "at": when, "actor": actor or self.actor,
+                                 "data": {k: v for k, v in data.items() if v is not None}}
+        if note is not None:
+            event["note"] = note
+        return self.ledger.record_many([event], [f"{kind} of case {self.id}"])
+
+    def input(self, content: str | dict[str, Any], *, at: When = None, actor: str | None = None) -> None:
+        """Record what the AI system was asked (`input.received`)."""
+        self._record("input.received", {"content": content}, at, actor)
+
+    def source(self, uri: str, *, version: str | None = None, excerpt: str | None = None,
+               at: When = None, actor: str | None = None) -> None:
+        """Record a source the output drew on (`source.used`)."""
+        self._record("source.used", {"uri": uri, "version": version, "excerpt": excerpt}, at, actor)
+
+    def output(self, content: str, *, model: str, prompt_version: str,
+               playbook_version: str | None = None, confidence: float | None = None,
+               at: When = None, actor: str | None = None) -> Route:
+        """Record an AI output (`output.generated`); returns the route accord decided for it."""
+        recorded = self._record("output.generated", {
+            "content": content, "model": model, "prompt_version": prompt_version,
+            "playbook_version": playbook_version, "confidence": confidence}, at, actor)
+        self.route = recorded.routes[self.id]
+        return self.route
+
+    def edit(self, content: str, *, by: str, at: When = None) -> None:
+        """Record a person's edit of the text (`human.edited`; accord stores the diff)."""
+        self._record("human.edited", {"content": content}, at, by)
+
+    def review(self, *, reviewer: str, attests: list[str], decision: str = "approved",
+               note: str | None = None, at: When = None) -> None:
+        """Record a review: exactly which quality dimensions ``reviewer`` attests, and the decision
+        (`approved`, `rejected` or `changes_requested`)."""
+        self._record("review.recorded", {"reviewer": reviewer, "attests": attests,
+                                         "decision": decision, "note": note}, at, reviewer)
+
+    def policy(self, policy: str, *, version: str, result: str, at: When = None,
+               actor: str | None = None) -> None:
+        """Record an automated check's result (`pass`, `fail` or `not_applicable`)."""
+        self._record("policy.applied", {"policy": policy, "version": version, "result": result},
+                     at, actor)
+
+    def decide(self, *, decider: str, decision: str, exception: str | None = None,
+               note: str | None = None, at: When = None) -> None:
+        """Decide a raised exception (the latest undecided one unless ``exception`` names it):
+        `approved`, `rejected` or `modified`."""
+        self._record("exception.decided", {"decider": decider, "decision": decision,
+                                           "exception": exception, "note": note}, at, decider)
+
+    def override(self, *, by: str, what: str, reason: str, at: When = None) -> None:
+        """Record that ``by`` overrode ``what`` (e.g. a failed policy), and why."""
+        self._record("override.recorded", {"by": by, "what": what, "reason": reason}, at, by)
+
+    def action(self, action: str, *, by: str, content: str | None = None, at: When = None) -> None:
+        """Record the final action; with ``enforce: true`` raises ActionRefused when it lacks
+        approval or evidence (nothing is stored then)."""
+        self._record("action.taken", {"action": action, "by": by, "content": content}, at, by)
+
+    def outcome(self, kind: str, description: str, *, at: When = None,
+                actor: str | None = None) -> None:
+        """Record what happened afterwards: a `complaint`, `harm`, `correction` or `praise`."""
+        self._record("outcome.reported", {"kind": kind, "description": description}, at, actor)

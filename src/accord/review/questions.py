@@ -1,0 +1,317 @@
+"""The ten-minute incident review: seven questions, each registered with its key and title.
+
+:func:`answers` is the one implementation of them — a pure function of a case's
+pinned contract and its records — used by incident review, incident open and
+the drill. Each question is one small function over the case's :class:`Facts`;
+the registry's order is the order they are asked in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from accord._time import format_time
+from accord.contract.model import Contract
+from accord.review.causes import Charge, origin, passage
+from accord.review.describe import artefact, describe, route_words, seqs, words
+from accord.runtime.evidence import EvidenceReport, judge, last_of, upto_last_action
+from accord.store.stored import StoredEvent
+
+HolderAt = Callable[[str | None, dt.datetime], str | None]
+"""Who held a role at an instant (None: a vacancy)."""
+
+LOG_TYPES = ("incident.opened", "learning.opened", "learning.closed")
+"""Records of a case that are about the review, not its evidence."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One question's answer: whether it is answered, in words, and what it rests on."""
+
+    answered: bool
+    text: str
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.extra.get(key, default)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"answered": self.answered, "answer": self.text, **self.extra}
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Who changes which artefact after an incident: one per distinct (cause, role)."""
+
+    cause: str
+    artefact: str
+    role: str | None
+    person: str | None
+    learning_action: str | None = None
+    due: str | None = None
+
+    def as_owner(self) -> dict[str, Any]:
+        """The `who_changes.owners` entry of the review JSON."""
+        return {"cause": self.cause, "role": self.role, "person": self.person,
+                "learning_action": self.learning_action}
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the seven questions are answered from: one case, judged at its last action."""
+
+    contract: Contract
+    evidence: Sequence[StoredEvent]
+    judged: Sequence[StoredEvent]
+    action: StoredEvent | None
+    route: StoredEvent | None
+    report: EvidenceReport
+    origin: Sequence[Charge]
+    passage: Sequence[Charge]
+    causes: Sequence[str]
+    assigned: Sequence[Assignment]
+    faulty_given: bool
+    should_have_escalated: bool
+    raised: Sequence[str]
+    holder: HolderAt
+    now: dt.datetime
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    title: str
+    ask: Callable[[Facts], Answer]
+
+
+QUESTIONS: list[Question] = []
+
+
+def question(key: str, title: str) -> Callable[[Callable[[Facts], Answer]], Callable[[Facts], Answer]]:
+    """Register a question under ``key`` with its ``title``; registration order is asking order."""
+    def register(ask: Callable[[Facts], Answer]) -> Callable[[Facts], Answer]:
+        if any(q.key == key for q in QUESTIONS):
+            raise ValueError(f"question {key!r} registered twice")
+        QUESTIONS.append(Question(key, title, ask))
+        return ask
+    return register
+
+
+def keys() -> tuple[str, ...]:
+    """The question keys in order (the review JSON's ``questions`` keys)."""
+    return tuple(q.key for q in QUESTIONS)
+
+
+def title(key: str) -> str:
+    return next(q.title for q in QUESTIONS if q.key == key)
+
+
+@dataclass(frozen=True)
+class Answers:
+    """The seven answers for one case, its causes and who changes what."""
+
+    questions: dict[str, Answer]
+    causes: list[str]
+    assignments: list[Assignment]
+
+    @property
+    def failing(self) -> list[str]:
+        """The keys of the questions that could not be answered, in question order."""
+        return [key for key, a in self.questions.items() if not a.answered]
+
+    @property
+    def passed(self) -> bool:
+        """The ten-minute test: every one of the seven questions is answered."""
+        return not self.failing
+
+    def as_json(self) -> dict[str, Any]:
+        return {key: a.as_json() for key, a in self.questions.items()}
+
+
+def answers(contract: Contract, events: Sequence[StoredEvent], *, failed: Sequence[str],
+            faulty: Sequence[int], should_have_escalated: bool, holder: HolderAt, now: dt.datetime,
+            assigned: Sequence[Assignment] | None = None) -> Answers:
+    """Answer the seven questions for one case.
+
+    ``events`` are the case's records in seq order (incident and learning records
+    are ignored); ``failed`` the failed quality dimensions; ``faulty`` the seqs
+    where the defect was introduced (unknown seqs are ignored: callers validate).
+    Owners are resolved with ``holder`` at ``now`` unless ``assigned`` gives the
+    stored ones. Raises nothing.
+    """
+    evidence = [e for e in events if e.type not in LOG_TYPES]
+    judged = upto_last_action(evidence)
+    action = judged[-1] if judged and judged[-1].type == "action.taken" else None
+    route = last_of(judged, "routing.decided")
+    by_seq = {e.seq: e for e in evidence}
+    origins = [c for seq in sorted(set(faulty)) if seq in by_seq for c in origin(by_seq[seq], contract)]
+    passages = [passage(dim, contract, judged, action, route) for dim in dict.fromkeys(failed)]
+    raised = [e.data["exception"] for e in judged if e.type == "exception.raised"]
+    if should_have_escalated and not raised:
+        passages.append(Charge("bad_exception_threshold", "exception_threshold",
+                               contract.learning_owner("exception_threshold"),
+                               "it should have escalated, but no exception route matched the case"))
+    charges = origins + passages
+    causes = list(dict.fromkeys(c.cause for c in charges))
+    if assigned is None:
+        first_artefact: dict[tuple[str, str | None], str] = {}
+        for c in charges:
+            first_artefact.setdefault((c.cause, c.role), c.artefact)
+        assigned = [Assignment(cause, name, role, holder(role, now) if role else None)
+                    for (cause, role), name in first_artefact.items()]
+    facts = Facts(contract, evidence, judged, action, route, judge(contract, evidence), origins, passages,
+                  causes, list(assigned), bool(faulty), should_have_escalated, raised, holder, now)
+    return Answers({q.key: q.ask(facts) for q in QUESTIONS}, causes, list(assigned))
+
+
+# -- the seven questions, in the order they are asked ---------------------------------------------
+
+
+@question("owner", "Who owned the outcome?")
+def owner(f: Facts) -> Answer:
+    """Answered when the outcome owner role resolves to a person when the case opened."""
+    opened = f.evidence[0]
+    role = f.contract.outcome_owner if isinstance(f.contract.outcome_owner, str) else None
+    if role is None:
+        return Answer(False, "Nobody: the contract names no single outcome owner, so no person "
+                      "answered for this case.", {"role": None, "person": None})
+    person = f.holder(role, opened.when)
+    if person is None:
+        return Answer(False, f"Nobody: the outcome owner role {role} was vacant when the case opened "
+                      f"at {opened.at} (the roster names no holder then).", {"role": role, "person": None})
+    return Answer(True, f"{person} owned the outcome, as holder of the role {role} when the case "
+                  f"opened at {opened.at}.", {"role": role, "person": person})
+
+
+@question("purpose", "What was the system supposed to do?")
+def purpose(f: Facts) -> Answer:
+    """Answered when the pinned contract has a purpose and a quality bar with every meaning."""
+    contract, version = f.contract, f.evidence[0].contract_version
+    bar = contract.quality_bar or {}
+    blank = [dim for dim, meaning in bar.items() if not (meaning or "").strip()]
+    text = contract.purpose.strip()
+    if not text or not bar or blank:
+        lacks = ("no purpose" if not text else "no quality bar" if not bar
+                 else f"no meaning for {words(blank)} in its quality bar")
+        return Answer(False, f"Unknown: contract version {version} of {contract.workflow}, which the "
+                      f"case pinned, has {lacks}.")
+    good = "; ".join(f"{dim} — {(meaning or '').strip().rstrip('.')}" for dim, meaning in bar.items())
+    return Answer(True, f"{text} Good meant (contract version {version}): {good}.")
+
+
+@question("human_check", "What was the human supposed to check?")
+def human_check(f: Facts) -> Answer:
+    """Answered when a routing decision precedes the last action."""
+    route, action = f.route, f.action
+    if route is None:
+        before = f" before the action at seq {action.seq}" if action else ""
+        return Answer(False, f"Unknown: no routing.decided was recorded{before}, because no "
+                      "output.generated was; nobody was told what to check.")
+    d = route.data
+    text = f"At seq {route.seq} accord routed the output: {route_words(d)}."
+    if d.get("exception"):
+        text += (f" Exception {d['exception']} was raised: {d.get('exception_owner')} had to decide "
+                 f"by {d['due']}.")
+    if d.get("errors"):
+        text += " Rule errors: " + "; ".join(d["errors"]) + "."
+    return Answer(True, text)
+
+
+_MISSING: dict[str, str] = {
+    "input": "no input.received was recorded", "sources": "no source.used was recorded",
+    "output": "no output.generated was recorded",
+    "prompt_version": "no output.generated (which carries the prompt_version) was recorded",
+    "confidence": "no output.generated carried a confidence",
+    "final_action": "no action.taken was recorded",
+    "override": "neither an override.recorded nor an action.taken was recorded",
+}
+
+
+def _missing_why(name: str, f: Facts) -> str:
+    if name == "policy":
+        applied = {e.data["policy"] for e in f.judged if e.type == "policy.applied"}
+        return f"no policy.applied for {words(p.id for p in f.contract.policies if p.id not in applied)}"
+    if name == "approval":
+        return "lacking " + ("; ".join(f.report.approval.lacking()) or "an approval that holds")
+    if name == "edits":
+        if f.action is None:
+            return "no action.taken was recorded, so the text that went out is unknown"
+        return (f"the action at seq {f.action.seq} sent text that matches no recorded output or "
+                "human.edited (an unrecorded edit)")
+    return _MISSING.get(name, f"nothing recorded satisfies {name}")
+
+
+@question("evidence", "What evidence was available?")
+def evidence(f: Facts) -> Answer:
+    """Answered when every required evidence field is present."""
+    report = f.report
+    shown = [f"{name} ({seqs(found)})" if found else f"{name} (none declared)"
+             for name, found in report.present.items()]
+    listed = "; ".join(shown) or "nothing"
+    if not report.missing:
+        return Answer(True, f"Every required evidence field was recorded: {listed}.",
+                      {"present": report.present, "missing": []})
+    gaps = "; ".join(f"{name}: {_missing_why(name, f)}" for name in report.missing)
+    return Answer(False, f"Required evidence is missing — {gaps}. Present: {listed}.",
+                  {"present": report.present, "missing": report.missing})
+
+
+@question("why_passed", "Why did the output pass?")
+def why_passed(f: Facts) -> Answer:
+    """Answered when an action exists and a route precedes it; explains every failed dimension."""
+    action, route = f.action, f.route
+    if action is None:
+        return Answer(False, "Unknown: no action.taken was recorded, so nothing is known to have "
+                      "gone out and there is no passage to explain.")
+    if route is None:
+        return Answer(False, f"Unknown: the action at seq {action.seq} has no routing.decided before "
+                      "it (no output.generated was recorded), so no route decided who checks it.")
+    text = (f"The output went out by the action at seq {action.seq} ({describe(action)}). "
+            "How each failed dimension got through: " + "; ".join(c.why for c in f.passage) + ".")
+    if f.should_have_escalated and f.raised:
+        text += (f" It was said to need escalation, and exception {words(f.raised)} was raised, "
+                 "so the exception threshold is not a cause.")
+    return Answer(True, text)
+
+
+@question("cause", "Judgment, source, prompt, policy, routing rule or exception threshold?")
+def cause(f: Facts) -> Answer:
+    """Answered when a faulty event was named and the passage is known."""
+    found = "; ".join(f"{c} — " + "; ".join(dict.fromkeys(ch.why for ch in [*f.origin, *f.passage]
+                                                          if ch.cause == c)) for c in f.causes)
+    extra = {"causes": list(f.causes)}
+    if not f.faulty_given or not f.origin:
+        return Answer(False, "The origin is undetermined: no faulty event was named, so nobody can "
+                      "say which artefact introduced the defect (name it with --faulty SEQ). "
+                      f"The passage alone points at: {found}.", extra)
+    why = why_passed(f)
+    if not why.answered:
+        return Answer(False, "The passage is unknown: " + why.text + f" Origin: {found}.", extra)
+    return Answer(True, f"Causes, origin first: {found}.", extra)
+
+
+@question("who_changes", "Who changes the system now?")
+def who_changes(f: Facts) -> Answer:
+    """Answered when every owner resolves to a person at incident open."""
+    owners = {"owners": [a.as_owner() for a in f.assigned]}
+    if not f.assigned:
+        return Answer(False, "Nobody: no cause was found, so no owner can be named.", owners)
+    gaps = []
+    for a in f.assigned:
+        if a.role is None:
+            gaps.append(f"the contract names no owner for the {artefact(a.artefact)} "
+                        f"(learning.{a.artefact}), needed for {a.cause}")
+        elif a.person is None:
+            gaps.append(f"nobody held {a.role} (owner of the {artefact(a.artefact)}, for {a.cause}) "
+                        f"at {format_time(f.now)}")
+    plan = "; ".join(
+        f"{a.role or 'nobody'} ({a.person or 'vacant'}) changes the {artefact(a.artefact)} for {a.cause}"
+        + (f" ({a.learning_action}, due {a.due})" if a.learning_action else "") for a in f.assigned)
+    if gaps:
+        return Answer(False, "Not everyone who must change the system can be named: " + "; ".join(gaps)
+                      + f". Name the owners in the contract and the holders in the roster. Plan: {plan}.",
+                      owners)
+    return Answer(True, f"{plan}.", owners)

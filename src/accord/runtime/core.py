@@ -1,0 +1,116 @@
+"""The parts every use case works with, over one store: the clock, the book of
+contracts and rosters, the write path, the recorder, and reads of the log.
+
+The front door (:class:`accord.Ledger`) owns one :class:`Core`; the use-case
+functions of ``runtime`` and ``review`` take it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from accord.contract.model import Contract, Roster
+from accord.errors import NotFound
+from accord.integrity.canonical import canonical_bytes
+from accord.runtime.book import AppliedContract, AppliedRoster, Book
+from accord.runtime.recording import Recorder
+from accord.runtime.writer import Batch, Writer
+from accord.store.ports import Clock, Store, SystemClock
+from accord.store.ports import Writer as StoreWriter
+from accord.store.stored import StoredEvent
+
+
+def content_hash(value: Any) -> str:
+    """SHA-256 (hex) of a document's RFC 8785 bytes: how applied contracts and rosters are named."""
+    return hashlib.sha256(canonical_bytes(value)).hexdigest()
+
+
+class Core:
+    """One ledger's store, clock, book, writer and recorder, and its reads."""
+
+    def __init__(self, store: Store, clock: Clock | None = None) -> None:
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.book = Book(store)
+        self.writer = Writer(store, self.clock, self.book)
+        self.recorder = Recorder(self.writer, self.book)
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def case_events(self, case: str) -> list[StoredEvent]:
+        """Every record of ``case`` in seq order; raises NotFound for an unknown case."""
+        with self.store.reading() as r:
+            events = [StoredEvent.from_row(row) for row in r.case_rows([case])]
+        if not events or events[0].type != "case.opened":
+            raise NotFound(f"no case {case!r} in this ledger")
+        return events
+
+    def cases_events(self, cases: Iterable[str]) -> dict[str, list[StoredEvent]]:
+        """Each named case's records in seq order (unknown cases are left out)."""
+        out: dict[str, list[StoredEvent]] = {}
+        with self.store.reading() as r:
+            for row in r.case_rows(list(cases)):
+                e = StoredEvent.from_row(row)
+                out.setdefault(e.case or "", []).append(e)
+        return out
+
+    def kind_events(self, types: Sequence[str]) -> list[StoredEvent]:
+        """Every record of these (indexed) types, in seq order."""
+        with self.store.reading() as r:
+            return [StoredEvent.from_row(row) for row in r.kind_rows(types)]
+
+    def events(self, start: int = 1) -> Iterator[StoredEvent]:
+        """The whole log from ``start``, in seq order, streamed."""
+        with self.store.reading() as r:
+            for row in r.scan(start):
+                yield StoredEvent.from_row(row)
+
+    def case_contract(self, events: Sequence[StoredEvent]) -> Contract:
+        """The contract version a case pinned, from its records."""
+        first = events[0]
+        assert first.workflow is not None and first.contract_version is not None
+        return self.book.contract(first.workflow, first.contract_version).contract
+
+    # -- applying contracts and rosters ----------------------------------------------------------
+
+    def apply_contract(self, contract: Contract, actor: str) -> AppliedContract:
+        """Store a (lint-clean) contract as its workflow's next version, unless it is identical
+        to the latest; returns the version in force, ``new`` when this call stored it."""
+        body = contract.model_dump(mode="json", by_alias=True, exclude_none=True)
+        digest = content_hash(body)
+
+        def build(w: StoreWriter, batch: Batch) -> None:
+            latest = self.book.latest_version(contract.workflow)
+            if latest is not None and self.book.known(contract.workflow, latest).hash == digest:
+                return
+            version = (latest or 0) + 1
+            batch.stamp(case=None, workflow=contract.workflow, type="contract.applied",
+                        at=batch.recorded_at, actor=actor, version=version,
+                        data={"contract": body, "hash": digest, "version": version})
+
+        stored = bool(self.writer.write(build).rows)
+        applied = self.book.contract(contract.workflow)
+        return AppliedContract(applied.workflow, applied.version, applied.hash, applied.seq, applied.at,
+                               applied.contract, new=stored)
+
+    def apply_roster(self, roster: Roster, actor: str) -> AppliedRoster:
+        """Store a roster as the next version unless identical to the latest; the latest is
+        authoritative. Returns the roster in force, ``new`` when this call stored it."""
+        body = roster.model_dump(mode="json", by_alias=True, exclude_none=True)
+        digest = content_hash(body)
+
+        def build(w: StoreWriter, batch: Batch) -> None:
+            latest = self.book.latest_roster()
+            if latest is not None and latest.hash == digest:
+                return
+            version = (latest.version if latest else 0) + 1
+            batch.stamp(case=None, workflow=None, type="roster.applied", at=batch.recorded_at,
+                        actor=actor, version=None, data={"roster": body, "hash": digest, "version": version})
+
+        stored = bool(self.writer.write(build).rows)
+        applied = self.book.roster()
+        assert applied is not None
+        return AppliedRoster(applied.version, applied.hash, applied.seq, applied.at, applied.roster,
+                             new=stored)

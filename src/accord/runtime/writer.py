@@ -1,0 +1,119 @@
+"""The one write path: every record accord appends goes through :meth:`Writer.write`.
+
+A write is one transaction: the store's write lock, the head, the book brought
+current, then the caller's ``build`` stamping new records on a :class:`Batch`
+(canonical bytes, leaf hash, chain hash, in seq order), then the append and the
+commit — or, when ``build`` found problems, nothing at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from accord._time import format_time
+from accord.errors import ActionRefused, EventProblem, EventRefused
+from accord.integrity.canonical import canonical_envelope
+from accord.integrity.merkle import leaf_hash
+from accord.runtime.book import CONFIG_TYPES, Book
+from accord.store.ports import Clock, Head, HeadMoved, Row, Store
+from accord.store.ports import Writer as StoreWriter
+from accord.store.stored import StoredEvent
+
+ENFORCE = "enforce"
+"""The field of a problem that an enforced contract raised (ActionRefused when all are)."""
+
+
+def chain_hash(previous: bytes, leaf: bytes) -> bytes:
+    """The per-log hash chain: SHA-256(previous chain hash ‖ leaf hash)."""
+    return hashlib.sha256(previous + leaf).digest()
+
+
+class Batch:
+    """New records of one write transaction, stamped in seq order."""
+
+    __slots__ = ("chain", "changes_config", "client_events", "first", "head", "missing", "new_head",
+                 "problems", "recorded_at", "routes", "rows")
+
+    def __init__(self, head: Head, recorded_at: str) -> None:
+        self.head = head
+        self.first = head.size + 1
+        self.chain = head.chain_hash
+        self.recorded_at = recorded_at
+        self.rows: list[Row] = []
+        self.problems: list[EventProblem] = []
+        self.missing: list[str] = []
+        """What an enforced action lacks, in words (ActionRefused.missing)."""
+        self.client_events = 0
+        self.routes: dict[str, tuple[dict[str, Any], int]] = {}  # case -> (decision, seq)
+        self.changes_config = False  # stamps a contract or roster
+        self.new_head = head
+        """The log's head with this batch appended; set on commit."""
+
+    @property
+    def next_seq(self) -> int:
+        """The seq the next stamped record gets."""
+        return self.first + len(self.rows)
+
+    def stamp(self, *, case: str | None, workflow: str | None, type: str, at: str, actor: str,
+              data: dict[str, Any], version: int | None, note: str | None = None) -> StoredEvent:
+        """Append one record to the batch and return it as stored."""
+        event = StoredEvent(self.next_seq, case, workflow, type, at, actor, data,
+                            version, self.recorded_at, note)
+        if type in CONFIG_TYPES:
+            self.changes_config = True
+        canonical = canonical_envelope(event.envelope())
+        event.leaf_hash = leaf = leaf_hash(canonical)
+        self.chain = chain = chain_hash(self.chain, leaf)
+        self.rows.append(Row(event.seq, case, type, canonical, leaf, chain))
+        return event
+
+    def refuse(self, where: str, field: str, message: str) -> None:
+        """Note a problem: the whole batch is refused and nothing of it stored."""
+        self.problems.append(EventProblem(where, field, message))
+
+
+Build = Callable[[StoreWriter, Batch], None]
+
+
+class Writer:
+    """Runs builds inside the store's write transaction and appends what they stamp."""
+
+    def __init__(self, store: Store, clock: Clock, book: Book) -> None:
+        self.store = store
+        self.clock = clock
+        self.book = book
+
+    def write(self, build: Build) -> Batch:
+        """Run ``build`` inside one write transaction and append what it stamped.
+
+        ``build`` reads through the store writer and stamps new records with
+        ``batch.stamp(...)``; problems it notes with ``batch.refuse`` refuse the
+        whole batch (EventRefused, or ActionRefused when only enforcement
+        refused), and so does any exception it raises.
+
+        ``build`` may run twice, so it starts from nothing each time: when the
+        store built on the head it remembered and another writer had appended
+        since (HeadMoved), nothing was stored and the write is built again on
+        the head read from the database.
+        """
+        try:
+            return self._write(build)
+        except HeadMoved:
+            return self._write(build)
+
+    def _write(self, build: Build) -> Batch:
+        with self.store.writing() as w:
+            head = w.head()
+            batch = Batch(head, format_time(self.clock.now()))
+            self.book.refresh(w, head)
+            build(w, batch)
+            if batch.problems:
+                if batch.missing and all(p.field == ENFORCE for p in batch.problems):
+                    raise ActionRefused(batch.problems, batch.missing)
+                raise EventRefused(batch.problems)
+            w.append(batch.rows)
+        batch.new_head = Head(head.size + len(batch.rows), batch.chain)
+        self.book.advanced(head, batch.new_head, batch.changes_config)
+        return batch
