@@ -31,12 +31,12 @@ import random
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from accord.contract.model import Holder, Roster
+from accord.demo._report import DemoResult, Handover, WorkflowTally
 from accord.errors import AccordError, ActionRefused, UsageError
 from accord.ledger import Ledger
 from accord.ledger import open as open_ledger
@@ -45,8 +45,10 @@ from accord.review.incident import open_incident, render_html, review_incident
 from accord.runtime import queues as runtime
 from accord.runtime.events import format_time
 from accord.runtime.routing import Route
-from accord.store.stored import StoredEvent
 from accord.testing import FixedClock
+
+__all__ = ["CONTRACT_FILES", "DB_NAME", "DEMO_SEED", "DEMO_START", "ROSTER_FILE", "WEEKS", "WORKFLOWS",
+           "DemoResult", "Handover", "WorkflowTally", "build_demo", "demo_file", "run_demo"]
 
 DEMO_START = dt.datetime(2026, 10, 5, 8, 0, tzinfo=dt.UTC)
 """The simulated Monday the month starts on; every time in the demo derives from it."""
@@ -74,76 +76,6 @@ MARKER = ".accord-demo"
 """The file a demo leaves in its folder so a later run may replace the ledger there."""
 
 _MINUTE = dt.timedelta(minutes=1)
-
-
-# -- what the demo reports ---------------------------------------------------------------------
-
-
-@dataclass
-class WorkflowTally:
-    """How one workflow's cases went, as the simulation saw accord route them."""
-
-    workflow: str
-    cases: int = 0
-    closed: int = 0
-    routes: Counter[str] = field(default_factory=Counter)
-    exceptions: int = 0
-    refused: list[str] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        return {"workflow": self.workflow, "cases": self.cases, "closed": self.closed,
-                "routes": dict(sorted(self.routes.items())), "exceptions_raised": self.exceptions,
-                "refused_actions": list(self.refused)}
-
-
-@dataclass(frozen=True)
-class Handover:
-    """The roster change of the month: who left a role, who took it over, who acted late."""
-
-    role: str
-    left: str
-    took_over: str
-    on: dt.date
-    late_review: str | None
-    """The case the departed holder reviewed after leaving (a `reviewer-not-in-role`)."""
-
-    def as_json(self) -> dict[str, Any]:
-        return {"role": self.role, "left": self.left, "took_over": self.took_over,
-                "on": self.on.isoformat(), "late_review": self.late_review}
-
-
-@dataclass
-class DemoResult:
-    """Everything the demo built and read back; ``as_json`` is `accord demo --json`."""
-
-    seed: int
-    start: dt.datetime
-    now: dt.datetime
-    events: int
-    contracts: list[dict[str, Any]]
-    rosters: int
-    handover: Handover
-    workflows: list[WorkflowTally]
-    escalated: int
-    waiting: dict[str, list[dict[str, Any]]]
-    incident: dict[str, Any]
-    review: dict[str, Any]
-    incident_events: list[StoredEvent]
-    findings: dict[str, int]
-    drill: dict[str, Any]
-    ledger: str | None = None
-    brief: Path | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "ledger": self.ledger, "brief": str(self.brief) if self.brief else None,
-            "seed": self.seed, "start": format_time(self.start), "now": format_time(self.now),
-            "events": self.events, "contracts": self.contracts, "rosters": self.rosters,
-            "handover": self.handover.as_json(),
-            "workflows": [w.as_json() for w in self.workflows], "escalated": self.escalated,
-            "waiting": self.waiting, "incident": self.incident, "review": self.review,
-            "findings": self.findings, "drill": self.drill,
-        }
 
 
 # -- the packaged example files ------------------------------------------------------------------
