@@ -28,7 +28,6 @@ import datetime as dt
 import functools
 import heapq
 import random
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -36,13 +35,11 @@ from pathlib import Path
 from typing import Any
 
 from accord.contract.model import Holder, Roster
+from accord.demo import _internals
 from accord.demo._report import DemoResult, Handover, WorkflowTally
 from accord.errors import AccordError, ActionRefused, UsageError
 from accord.ledger import Ledger
 from accord.ledger import open as open_ledger
-from accord.review.drill import drill
-from accord.review.incident import open_incident, render_html, review_incident
-from accord.runtime import queues as runtime
 from accord.runtime.events import format_time
 from accord.runtime.routing import Route
 from accord.testing import FixedClock
@@ -108,7 +105,7 @@ def run_demo(directory: Path, *, seed: int = DEMO_SEED, start: dt.datetime = DEM
     with open_ledger(url, clock=FixedClock(start)) as ledger:
         result = build_demo(ledger, seed=seed, start=start)
     brief = directory / f"incident-{result.review['incident']}.html"
-    brief.write_text(render_html(result.review, result.incident_events), encoding="utf-8")
+    brief.write_text(_internals.incident_brief(result.review, result.incident_events), encoding="utf-8")
     result.ledger, result.brief = url, brief
     return result
 
@@ -138,7 +135,7 @@ def _previous_demo(directory: Path) -> bool:
         return False
     try:
         with open_ledger(f"sqlite:///{directory / DB_NAME}") as ledger:
-            first = next(ledger.service.events(), None)
+            first = _internals.first_record(ledger)
     except AccordError:
         return False
     return first is None or first.actor == DEMO_ACTOR
@@ -156,10 +153,9 @@ def build_demo(ledger: Ledger, *, seed: int = DEMO_SEED, start: dt.datetime = DE
     UsageError for a ledger that already holds records, and the SDK's errors if
     the packaged examples no longer fit the simulated month.
     """
-    with ledger.service.store.reading() as reader:
-        if reader.head().size:
-            raise UsageError(f"the demo needs an empty ledger; {ledger.service.store.url} already "
-                             "holds records")
+    if _internals.record_count(ledger):
+        raise UsageError(f"the demo needs an empty ledger; {_internals.store_url(ledger)} already "
+                         "holds records")
     return _Month(ledger, seed, start).run()
 
 
@@ -451,14 +447,12 @@ class _Month:
         self.schedule(opened_at, lambda: self.open_the_incident(case, opened_at))
 
     def open_the_incident(self, case: str, at: dt.datetime) -> None:
-        events = self.ledger.service.case_events(case)
-        output = next(e for e in reversed(events) if e.type == "output.generated")
-        contract = self.ledger.service.case_contract(events)
-        owner = self.person(str(contract.outcome_owner), at)
+        output, owner_role = _internals.faulty_output(self.ledger, case)
+        owner = self.person(owner_role, at)
         self._advance(at)
-        self.incident = open_incident(self.ledger.service, case, failed=["correct"],
-                                      faulty=[output.seq], should_have_escalated=False,
-                                      summary=INCIDENT_SUMMARY, by=owner, now=at)
+        self.incident = _internals.open_case_incident(self.ledger, case, failed=["correct"],
+                                                      faulty=[output], summary=INCIDENT_SUMMARY,
+                                                      by=owner, at=at)
 
     # -- clause drafting ------------------------------------------------------------------------
 
@@ -611,26 +605,16 @@ class _Month:
     # -- reading it back ----------------------------------------------------------------------
 
     def report(self, contracts: list[dict[str, Any]]) -> DemoResult:
-        service = self.ledger.service
         if not self.incident or self.handover is None:
             raise AccordError("demo: the simulated month ended before its incident or hand-over; "
                               f"WEEKS={WEEKS} must cover INCIDENT_DAY and HANDOVER_DAY")
-        incident_id = self.incident["incident"]
-        review = review_incident(service, incident_id)
-        found = runtime.findings(service, self.end)
-        waiting = {"reviews": [i.as_json() for i in runtime.review_queue(service, self.end)],
-                   "exceptions": [i.as_json() for i in runtime.exception_queue(service, self.end)]}
-        with service.store.reading() as reader:
-            size = reader.head().size
-        rosters = service.roster()
+        answers = _internals.read_back(self.ledger, self.incident, self.end)
         return DemoResult(
-            seed=self.seed, start=self.start, now=self.end, events=size, contracts=contracts,
-            rosters=rosters.version if rosters else 0, handover=self.handover,
-            workflows=list(self.tallies.values()), escalated=self.escalated, waiting=waiting,
-            incident=self.incident, review=review,
-            incident_events=service.case_events(self.incident["case"]),
-            findings=dict(sorted(Counter(f.rule for f in found).items())),
-            drill=drill(service, now=self.end))
+            seed=self.seed, start=self.start, now=self.end, events=answers.records, contracts=contracts,
+            rosters=answers.roster_version, handover=self.handover,
+            workflows=list(self.tallies.values()), escalated=self.escalated, waiting=answers.waiting,
+            incident=self.incident, review=answers.review, incident_events=answers.incident_events,
+            findings=answers.findings, drill=answers.drill)
 
 
 # -- words for the simulated texts ----------------------------------------------------------------
