@@ -8,7 +8,7 @@ import io
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -23,7 +23,9 @@ from accord._time import format_time
 from accord.cli import main
 from accord.contract.loading import load_file
 from accord.contract.model import Contract
+from accord.demo._sim import Agenda, Cue, Simulation
 from accord.errors import UsageError
+from accord.testing import MemoryStore
 from accord.vocab import WHOLE_ACTION
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -210,6 +212,42 @@ def test_claims_triage_with_thin_evidence_is_the_least_ready(demoed: DemoRun) ->
 def test_verify_on_the_demo_ledger_exits_zero(demoed: DemoRun) -> None:
     code, out, err = demoed.accord("verify")
     assert code == 0, out + err
+
+
+# -- the simulation core -------------------------------------------------------------------------
+
+
+def test_the_agenda_runs_steps_in_time_order_and_ties_in_the_order_planned() -> None:
+    """Earliest first; at the same instant, planned order (also for steps planned while running);
+    nothing due after the end runs."""
+    agenda = Agenda()
+    start, hour = demos.DEMO_START, dt.timedelta(hours=1)
+    ran: list[str] = []
+
+    def step(name: str) -> Callable[[], None]:
+        return lambda: ran.append(name)
+
+    def first() -> None:
+        ran.append("first")
+        agenda.plan(start + hour, step("tie planned while running"))
+
+    agenda.plan(start + 2 * hour, step("later"))
+    agenda.plan(start + hour, step("tie planned first"))
+    agenda.plan(start + 5 * hour, step("after the end"))
+    agenda.plan(start, first)
+    agenda.plan(start + hour, step("tie planned second"))
+    agenda.run_until(start + 4 * hour)
+    assert ran == ["first", "tie planned first", "tie planned second", "tie planned while running",
+                   "later"]
+
+
+def test_a_cued_stand_in_plays_the_next_step_that_asks_and_only_that_one() -> None:
+    cue: Cue[str] = Cue("the next review")
+    with accord.ledger.open(store=MemoryStore()) as ledger:
+        sim = Simulation(ledger, demos.DEMO_SEED, demos.DEMO_START, demos.DEMO_START, [])
+        assert sim.take_cue(cue) is None
+        sim.cue(cue, "stand-in")
+        assert [sim.take_cue(cue), sim.take_cue(cue)] == ["stand-in", None]
 
 
 # -- folders the demo must not touch ---------------------------------------------------------------

@@ -51,7 +51,7 @@ def _heading(number: int, title: str, meaning: str) -> list[str]:
 def _render(result: demos.DemoResult, directory: Path, seconds: float) -> str:
     """The demo's report for a newcomer: six short parts, each saying what it means."""
     db = f"--db sqlite:///{directory / demos.DB_NAME}"
-    review, incident, handover = result.review, result.incident, result.handover
+    review, incident, handover = result.review, result.incident.as_json(), result.handover
     lines = [click.style("accord demo", bold=True) + " — four simulated weeks of AI-assisted work, "
              "kept as evidence",
              f"Seed {result.seed}; simulated {result.start.date()} to {result.now.date()}; "
@@ -113,11 +113,12 @@ def _render(result: demos.DemoResult, directory: Path, seconds: float) -> str:
     lines += _heading(6, "Drill", "Could every closed case pass the ten-minute test if it failed "
                       "today? Readiness is the share that would.")
     lines.append(f"   {'workflow':<17} {'cases':>5} {'readiness':>9}  questions that would fail (cases)")
-    for w in result.drill["workflows"]:
+    drill = result.drill.as_json()
+    for w in drill["workflows"]:
         readiness = "-" if w["readiness"] is None else f"{w['readiness']:.1%}"
         failing = ", ".join(f"{key} {w['failing'][key]}" for key in keys() if w["failing"][key])
         lines.append(f"   {w['workflow']:<17} {w['cases']:>5} {readiness:>9}  {failing or 'none'}")
-    weakest = min((w for w in result.drill["workflows"] if w["readiness"] is not None),
+    weakest = min((w for w in drill["workflows"] if w["readiness"] is not None),
                   key=lambda w: w["readiness"], default=None)
     if weakest is not None and weakest["readiness"] < 1:
         key = next(k for k in keys() if weakest["examples"][k])
@@ -137,5 +138,4 @@ def _render(result: demos.DemoResult, directory: Path, seconds: float) -> str:
 
 
 def _summary(result: demos.DemoResult) -> str:
-    opened = next((e for e in result.incident_events if e.type == "incident.opened"), None)
-    return str(opened.data["summary"]) if opened is not None else result.incident["incident"]
+    return str(result.review.opened.data["summary"])
