@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from accord.contract.lint import (
-    Finding,
+    LintFinding,
     LintResult,
     Subject,
     lint_contract,
@@ -51,11 +51,11 @@ def document(*changes: Change, path: str = "c/refunds.yaml", body: dict[str, Any
     return parse(yaml.safe_dump(raw, sort_keys=False), path)
 
 
-def found(*changes: Change, roster: Roster | None = None, today: dt.date = TODAY) -> list[Finding]:
+def found(*changes: Change, roster: Roster | None = None, today: dt.date = TODAY) -> list[LintFinding]:
     return lint_documents([document(*changes)], roster, today)
 
 
-def rule_ids(findings: list[Finding]) -> list[str]:
+def rule_ids(findings: list[LintFinding]) -> list[str]:
     return [f.rule for f in findings]
 
 
@@ -122,7 +122,7 @@ def test_findings_are_sorted_by_path_line_column_rule() -> None:
 
 
 def test_finding_prints_as_path_line_col_severity_rule_message() -> None:
-    finding = Finding("tool-as-owner", "error", "c/r.yaml", 7, 16, "refund-replies", "why")
+    finding = LintFinding("tool-as-owner", "error", "c/r.yaml", 7, 16, "refund-replies", "why")
     assert str(finding) == "c/r.yaml:7:16: error tool-as-owner why"
 
 
@@ -200,7 +200,7 @@ def test_an_owner_that_is_not_a_role_slug_is_invalid_file_and_exit_2(roster: Ros
 
 # -- undefined-quality-bar ---------------------------------------------------------------------
 
-def _quality_bar_findings(*changes: Change) -> list[Finding]:
+def _quality_bar_findings(*changes: Change) -> list[LintFinding]:
     return [f for f in found(*changes) if f.rule == "undefined-quality-bar"]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,6 @@ from hypothesis import strategies as st
 from accord.integrity.merkle import (
     EMPTY_ROOT,
     ProofError,
-    TreeBuilder,
     consistency_proof,
     inclusion_proof,
     leaf_hash,
@@ -50,7 +48,7 @@ def _leaves(n: int) -> list[bytes]:
 def test_the_empty_tree_root_is_sha256_of_nothing() -> None:
     """MTH({}) = SHA-256('') = e3b0c442…"""
     assert EMPTY_ROOT.hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-    assert root([]) == EMPTY_ROOT and TreeBuilder().root() == EMPTY_ROOT
+    assert root([]) == EMPTY_ROOT
 
 
 def test_leaf_and_node_hashes_are_domain_separated() -> None:
@@ -64,9 +62,7 @@ def test_leaf_and_node_hashes_are_domain_separated() -> None:
 @pytest.mark.parametrize("size", range(1, 9))
 def test_roots_of_the_rfc6962_reference_tree(size: int) -> None:
     """Roots of the first 1..8 leaves of the reference tree match transparency-dev's table."""
-    builder = TreeBuilder()
-    builder.extend(LEAVES[:size])
-    assert root(LEAVES[:size]) == ROOTS[size - 1] == builder.root()
+    assert root(LEAVES[:size]) == ROOTS[size - 1]
 
 
 @pytest.mark.parametrize("case", VECTORS["inclusion"], ids=lambda c: f"leaf{c['leaf']}-size{c['size']}")
@@ -119,49 +115,10 @@ def test_transparency_dev_consistency_probes(probe: dict[str, Any]) -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(st.integers(min_value=0, max_value=300))
-def test_root_and_tree_builder_agree_with_the_recursive_definition(size: int) -> None:
-    """root(), TreeBuilder.root() and the RFC's recursive MTH give the same hash for any size."""
+def test_root_agrees_with_the_recursive_definition(size: int) -> None:
+    """root() and the RFC's recursive MTH give the same hash for any size."""
     leaves = _leaves(size)
-    builder = TreeBuilder()
-    builder.extend(leaves)
-    assert builder.size == size
-    assert root(leaves) == builder.root() == _reference_root(leaves)
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.data())
-def test_tree_builder_keeps_the_roots_of_remembered_sizes(data: st.DataObject) -> None:
-    """One pass yields the root at every remembered earlier size and at the current size."""
-    size = data.draw(st.integers(min_value=0, max_value=200))
-    remembered = data.draw(st.sets(st.integers(min_value=0, max_value=size), max_size=5))
-    leaves = _leaves(size)
-    builder = TreeBuilder(remember=remembered)
-    builder.extend(leaves)
-    for earlier in remembered | {size}:
-        assert builder.root_at(earlier) == _reference_root(leaves[:earlier])
-
-
-def test_tree_builder_says_which_roots_it_cannot_give() -> None:
-    """Asking for a size beyond the tree, or one not remembered, raises ValueError saying so."""
-    builder = TreeBuilder(remember=[2])
-    builder.extend(_leaves(5))
-    with pytest.raises(ValueError, match="the tree has 5 leaves"):
-        builder.root_at(6)
-    with pytest.raises(ValueError, match=r"remember=\[3\]"):
-        builder.root_at(3)
-
-
-@pytest.mark.slow
-def test_a_million_leaves_hash_in_seconds() -> None:
-    """root() over 1,000,000 leaves stays fast (about half a second here) and agrees with TreeBuilder."""
-    leaves = [hashlib.sha256(i.to_bytes(8, "big")).digest() for i in range(1_000_000)]
-    started = time.perf_counter()
-    whole = root(leaves)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 10, f"root() of 1M leaves took {elapsed:.1f}s"
-    builder = TreeBuilder(remember=[999_999])
-    builder.extend(leaves)
-    assert builder.root() == whole and builder.root_at(999_999) == root(leaves[:999_999])
+    assert root(leaves) == _reference_root(leaves)
 
 
 @pytest.mark.parametrize(("index", "size"), [(-1, 3), (3, 3), (0, 0), (0, 9)])

@@ -13,7 +13,7 @@ from pathlib import Path, PurePath
 from typing import Any, Final
 from urllib.parse import quote
 
-from accord.contract.lint import INVALID_FILE_SUMMARY, LintResult, Rule
+from accord.contract.lint import INVALID_FILE_SUMMARY, LintResult, LintRule
 from accord.contract.loading import INVALID
 
 SCHEMA_URI: Final = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -43,7 +43,7 @@ def _descriptor(rule_id: str, summary: str, level: str) -> dict[str, Any]:
     }
 
 
-def sarif_log(result: LintResult, rules: Sequence[Rule], base: Path) -> dict[str, Any]:
+def sarif_log(result: LintResult, rules: Sequence[LintRule], base: Path) -> dict[str, Any]:
     """A SARIF 2.1.0 log of ``result``; ``rules`` become ``tool.driver.rules``.
 
     Every rule is listed (plus ``invalid-file``) so a viewer can show the rule's

@@ -5,7 +5,7 @@ right)``, so a leaf can never pass for a node. The tree over ``n`` leaves splits
 at the largest power of two below ``n`` (RFC 9162 §2.1.1); leaf ``i`` of the
 ledger is the record with ``seq = i + 1``.
 
-Building (:func:`root`, :class:`TreeBuilder`, :func:`inclusion_proof`,
+Building (:func:`root`, :func:`inclusion_proof`,
 :func:`consistency_proof`) takes leaf hashes, not data. Verifying
 (:func:`verify_inclusion`, :func:`verify_consistency`) follows the algorithms of
 RFC 9162 §2.1.3.2 and §2.1.4.2 and raises :class:`ProofError` that says what
@@ -15,13 +15,12 @@ was expected and what was found.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
     "ProofError",
-    "TreeBuilder",
     "consistency_proof",
     "inclusion_proof",
     "leaf_hash",
@@ -72,73 +71,6 @@ def root(leaf_hashes: Sequence[bytes]) -> bytes:
             paired.append(level[-1])
         level = paired
     return level[0]
-
-
-class TreeBuilder:
-    """Build a tree one leaf at a time, in O(log n) memory.
-
-    Keeps the roots of the perfect subtrees that make up the tree so far (one
-    per set bit of ``size``). Sizes passed as ``remember`` have their root kept
-    as the builder passes them, so one pass over the log gives both the root of
-    an older checkpoint's size and the root of the whole log::
-
-        builder = TreeBuilder(remember=[checkpoint.size])
-        for leaf in leaves:
-            builder.append(leaf)
-        builder.root_at(checkpoint.size), builder.root()
-    """
-
-    def __init__(self, remember: Iterable[int] = ()) -> None:
-        self._size = 0
-        self._subtrees: list[bytes] = []  # perfect subtree roots, largest (leftmost) first
-        self._wanted = {size for size in remember if size >= 0}
-        self._remembered: dict[int, bytes] = {0: EMPTY_ROOT} if 0 in self._wanted else {}
-
-    @property
-    def size(self) -> int:
-        """How many leaves have been appended."""
-        return self._size
-
-    def append(self, leaf: bytes) -> None:
-        """Add the next leaf hash (32 bytes) at index ``size``."""
-        node = leaf
-        size = self._size
-        subtrees = self._subtrees
-        while size & 1:  # each trailing one bit closes a perfect subtree
-            node = _sha256(_NODE + subtrees.pop() + node).digest()
-            size >>= 1
-        subtrees.append(node)
-        self._size += 1
-        if self._size in self._wanted:
-            self._remembered[self._size] = self.root()
-
-    def extend(self, leaves: Iterable[bytes]) -> None:
-        """Append every leaf hash of ``leaves`` in order."""
-        for leaf in leaves:
-            self.append(leaf)
-
-    def root(self) -> bytes:
-        """The root of the tree of all leaves appended so far (:data:`EMPTY_ROOT` if none)."""
-        if not self._subtrees:
-            return EMPTY_ROOT
-        node = self._subtrees[-1]
-        for left in reversed(self._subtrees[:-1]):
-            node = _sha256(_NODE + left + node).digest()
-        return node
-
-    def root_at(self, size: int) -> bytes:
-        """The root of the tree of the first ``size`` leaves.
-
-        Raises ValueError when ``size`` is beyond the leaves appended, or is an
-        earlier size that was not named in ``remember`` when the builder was made.
-        """
-        if size == self._size:
-            return self.root()
-        if size in self._remembered:
-            return self._remembered[size]
-        if not 0 <= size < self._size:
-            raise ValueError(f"no root at size {size}: the tree has {self._size} leaves")
-        raise ValueError(f"the root at size {size} was not kept: build with TreeBuilder(remember=[{size}])")
 
 
 def _mth(leaves: Sequence[bytes], start: int, end: int) -> bytes:

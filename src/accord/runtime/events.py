@@ -37,7 +37,6 @@ class _Data(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-Text = str
 
 
 class CaseOpened(_Data):

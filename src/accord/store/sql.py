@@ -44,7 +44,11 @@ _SCAN_BATCH = 5000
 # head from the database before trusting a remembered one again: with several busy
 # writers, a rebuilt write per stale guess would cost more than the reads it saves.
 _READS_AFTER_CONTENTION = 64
-_WRITE_LOCK = "SELECT pg_advisory_xact_lock(727101)"  # orders writers across processes
+MIGRATION_LOCK_ID = 727100
+"""PostgreSQL advisory lock that lets one process at a time migrate a ledger's schema."""
+WRITE_LOCK_ID = 727101
+"""PostgreSQL advisory lock that orders writers across processes, so the chain never forks."""
+_WRITE_LOCK = f"SELECT pg_advisory_xact_lock({WRITE_LOCK_ID})"
 
 
 def _normalise_url(url: str) -> str:
@@ -134,7 +138,7 @@ class SqlStore:
         conn = conn.execution_options(accord_write=True)
         if self.dialect == "postgresql":
             with conn.begin():  # one migrator at a time
-                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727100)")
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
                 cfg.attributes["connection"] = conn
                 if self._revision_in_txn(conn) != HEAD_REVISION:
                     command.upgrade(cfg, HEAD_REVISION)
