@@ -44,3 +44,19 @@ def test_every_finding_rule_is_documented() -> None:
     for rule, (doc, _) in DETECTORS.items():
         assert f"`{rule}`" in text, f"docs/findings.md does not describe {rule}"
         assert doc, f"detector {rule} needs a one-line docstring"
+
+
+def test_python_reference_matches_the_front_door() -> None:
+    """docs/python.md is exactly what `python -m accord._api_docs` prints."""
+    from accord._api_docs import render as render_api
+
+    assert (ROOT / "docs" / "python.md").read_text() == render_api(), (
+        "docs/python.md is stale: run `python -m accord._api_docs > docs/python.md`")
+
+
+def test_docs_and_help_never_cite_the_specification() -> None:
+    """Users have README and docs/, not the product specification: nothing points them at it."""
+    texts = {path: path.read_text() for path in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]}
+    texts[ROOT / "docs" / "cli.md"] = render()
+    cited = [str(path.relative_to(ROOT)) for path, text in texts.items() if "SPEC" in text]
+    assert cited == []

@@ -2,8 +2,8 @@
 
 The front door is :func:`open`: it returns a :class:`Ledger` with every use case
 (apply contracts and rosters, record, queues, findings, incidents, learning,
-drill, verify, checkpoints, proofs); results are typed and frozen, and their
-``as_json()`` is what the command line prints.
+drill, verify, checkpoints, proofs). Results are typed and frozen; their
+``as_json()`` is what the command line prints with ``--json``.
 """
 
 from __future__ import annotations
@@ -18,21 +18,47 @@ from accord.errors import (
     InvalidFile,
     NotFound,
 )
+from accord.integrity.verify import InclusionProof, VerifyReport
 from accord.ledger import Ledger, open
+from accord.review.drill import DrillReport, WorkflowReadiness
+from accord.review.incidents import IncidentOpened, IncidentReview, IncidentSummary
+from accord.review.learning import LearningAction
+from accord.runtime.book import AppliedContract, AppliedRoster
+from accord.runtime.cases import CaseView
+from accord.runtime.findings import Finding
+from accord.runtime.queues import Escalation, QueueItem
+from accord.runtime.recording import Recorded
 from accord.runtime.routing import Route
+from accord.store.stored import StoredEvent
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AccordError",
     "ActionRefused",
+    "AppliedContract",
+    "AppliedRoster",
     "Case",
+    "CaseView",
     "ContractRefused",
+    "DrillReport",
+    "Escalation",
     "EventRefused",
+    "Finding",
+    "IncidentOpened",
+    "IncidentReview",
+    "IncidentSummary",
+    "InclusionProof",
     "IntegrityError",
     "InvalidFile",
+    "LearningAction",
     "Ledger",
     "NotFound",
+    "QueueItem",
+    "Recorded",
     "Route",
+    "StoredEvent",
+    "VerifyReport",
+    "WorkflowReadiness",
     "open",
 ]

@@ -65,9 +65,11 @@ class Ledger:
 
     @property
     def clock(self) -> Clock:
+        """The clock that stamps ``recorded_at`` and stands in for an omitted ``now``."""
         return self._core.clock
 
     def close(self) -> None:
+        """Close the ledger's database connections (also on leaving a ``with`` block)."""
         self._core.store.close()
 
     def __enter__(self) -> Ledger:

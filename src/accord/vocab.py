@@ -1,4 +1,4 @@
-"""The fixed vocabularies of SPEC §1."""
+"""The fixed vocabularies: quality dimensions, evidence fields, learning artefacts, causes."""
 
 from __future__ import annotations
 

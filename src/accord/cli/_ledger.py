@@ -166,7 +166,7 @@ def _read_lines(files: tuple[str, ...]) -> tuple[list[Any], list[str]]:
 def record(ctx: click.Context, files: tuple[str, ...], as_json: bool) -> None:
     """Record events from JSON-lines FILES (or - for standard input) as one atomic batch.
 
-    Each line is one event (SPEC §5). A refused event lists every problem as
+    Each line is one event (docs/events.md). A refused event lists every problem as
     `file:line: field: message`, exits 2 and stores nothing of the batch.
 
     \b

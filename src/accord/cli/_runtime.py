@@ -75,7 +75,7 @@ def queue_exceptions(ctx: click.Context, role: str | None, now: str | None, as_j
 @json_option
 @click.pass_context
 def findings(ctx: click.Context, workflow: str | None, now: str | None, as_json: bool) -> None:
-    """Report the four failure modes at run time (SPEC §6), ticking first.
+    """Report the four failure modes at run time, ticking first.
 
     Rules: unapproved-action, evidence-gap, reviewer-not-in-role, owner-vacancy,
     exception-overdue, learning-overdue, recurrence, tool-blame.

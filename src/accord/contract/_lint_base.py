@@ -42,7 +42,7 @@ class LintFinding:
         return f"{self.path}:{self.line}:{self.column}: {self.severity} {self.rule} {self.message}"
 
     def as_json(self) -> dict[str, Any]:
-        """The finding as SPEC §4's JSON object."""
+        """The finding as `lint --format json` prints it."""
         return asdict(self)
 
     def as_problem(self) -> Problem:
@@ -119,5 +119,5 @@ def rule(rule_id: str, *, severity: Severity = "error") -> Callable[[Check], Che
 
 
 def rules() -> list[LintRule]:
-    """Every registered lint rule, in registration (SPEC table) order."""
+    """Every registered lint rule, in registration order (the order docs/contracts.md lists them)."""
     return list(_RULES.values())

@@ -35,7 +35,7 @@ def _blank(value: object) -> bool:
 
 
 def names_a_tool(value: str) -> bool:
-    """True when an owner value blames a tool rather than naming a role (SPEC §4)."""
+    """True when an owner value blames a tool rather than naming a role."""
     v = value.strip().lower()
     return v in _TOOL_NAMES or v.startswith(_TOOL_PREFIXES) or v.endswith("-bot")
 
@@ -72,7 +72,7 @@ def _label(path: Sequence[str | int]) -> str:
 def owner_verdict(value: OwnerValue, roster: Roster | None, today: dt.date) -> tuple[str, str] | None:
     """The one rule an owner value breaks, with its message, or None when it is fine.
 
-    Precedence (SPEC §4): ``tool-as-owner``, ``diffuse-owner``, then ``invalid-file``
+    Precedence: ``tool-as-owner``, ``diffuse-owner``, then ``invalid-file``
     for a value that is not a role slug, then — with a roster — ``unknown-role`` and
     ``vacant-role``.
     """
@@ -112,7 +112,7 @@ def owner_hits(s: Subject, rule_id: str) -> Iterator[Hit]:
             yield Hit(s.at(*path), f"{_label(path)}: {verdict[1]}")
 
 
-# -- the rules, in SPEC §4 order ---------------------------------------------------------------
+# -- the rules, in the reference's order ---------------------------------------------------------------
 
 
 @rule("missing-outcome-owner")

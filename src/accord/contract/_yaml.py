@@ -2,7 +2,7 @@
 
 PyYAML composes a node tree with marks; we build plain Python values from it
 and remember, per path (a tuple of keys and indexes), where the key and the
-value stand. Duplicate keys and several documents are errors, as SPEC §4 asks.
+value stand. Duplicate keys and several documents are errors.
 """
 
 from __future__ import annotations

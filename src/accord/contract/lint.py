@@ -95,11 +95,11 @@ class LintResult:
 
     @property
     def exit_code(self) -> int:
-        """2 when an input is unreadable, 1 with error findings, else 0 (SPEC §4)."""
+        """2 when an input is unreadable, 1 with error findings, else 0."""
         return 2 if self.unreadable else 1 if self.errors else 0
 
     def as_json(self) -> dict[str, Any]:
-        """SPEC §4's JSON: ``findings``, ``files``, ``errors``, ``warnings``."""
+        """The `lint --format json` object: ``findings``, ``files``, ``errors``, ``warnings``."""
         return {"findings": [f.as_json() for f in self.findings], "files": self.files,
                 "errors": self.errors, "warnings": self.warnings}
 

@@ -1,4 +1,4 @@
-"""The contract and roster formats of SPEC §2–§3 as frozen pydantic models.
+"""The contract and roster formats as frozen pydantic models.
 
 Fields whose absence is a *lint finding* rather than a parse error are optional
 here (``outcome_owner``, ``quality_bar``, ``review.reviewer`` …); fields whose
@@ -125,7 +125,7 @@ class Slice(_Model):
 
 
 class Contract(_Model):
-    """One workflow's accountability contract (SPEC §2)."""
+    """One workflow's accountability contract."""
 
     accord: Literal[1]
     kind: Literal["contract"]
@@ -174,7 +174,7 @@ class Role(_Model):
 
 
 class Roster(_Model):
-    """Who holds which role, when (SPEC §3)."""
+    """Who holds which role, when."""
 
     accord: Literal[1]
     kind: Literal["roster"]

@@ -1,4 +1,4 @@
-"""Verifying the log (SPEC §8): re-hash every record, walk the chain, prove checkpoints.
+"""Verifying the log: re-hash every record, walk the chain, prove checkpoints.
 
 ``verify`` recomputes each leaf hash from the stored canonical bytes, checks the
 stored leaf and chain hashes and the columns the database indexes, and rebuilds
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -30,8 +30,11 @@ from accord.store.ports import CHAIN_START, Store
 _sha256 = hashlib.sha256
 
 
-@dataclass
+@dataclass(frozen=True)
 class VerifyReport:
+    """`accord verify`: whether the log is intact, its size and root, the first bad seq, and the
+    checkpoint's consistency and signature when one was given."""
+
     ok: bool
     size: int
     root: bytes
@@ -103,7 +106,7 @@ def verify(store: Store, checkpoint_text: str | None = None, verifier: Verifier 
             expected += 1
     report = VerifyReport(first_bad is None, len(leaves), merkle.root(leaves), first_bad, problem)
     if checkpoint is not None:
-        _check_against(report, leaves, checkpoint, checkpoint_text or "", ledger_origin, verifier)
+        report = _check_against(report, leaves, checkpoint, checkpoint_text or "", ledger_origin, verifier)
     return report
 
 
@@ -123,40 +126,37 @@ def _columns_problem(canonical: bytes, seq: int, case_id: str | None, kind: str)
 
 
 def _check_against(report: VerifyReport, leaves: list[bytes], checkpoint: Checkpoint, text: str,
-                   ledger_origin: str | None, verifier: Verifier | None) -> None:
+                   ledger_origin: str | None, verifier: Verifier | None) -> VerifyReport:
+    """``report`` with the checkpoint's result, failed at the first problem the checkpoint shows."""
     signature = "not_checked"
     if verifier is not None:
         signature = "valid" if verify_checkpoint(text, verifier) else "invalid"
     result: dict[str, Any] = {"size": checkpoint.size, "consistent": False, "signature": signature}
-    report.checkpoint = result
+    report = replace(report, checkpoint=result)
     if signature == "invalid":
-        _fail(report, None, "the checkpoint's signature does not verify with the given public key")
+        report = _fail(report, None, "the checkpoint's signature does not verify with the given public key")
     if checkpoint.origin != ledger_origin:
-        _fail(report, None, f"the checkpoint is for {checkpoint.origin!r}, not this ledger "
-              f"({ledger_origin!r})")
-        return
+        return _fail(report, None, f"the checkpoint is for {checkpoint.origin!r}, not this ledger "
+                     f"({ledger_origin!r})")
     if not report.ok and report.first_bad is not None and report.first_bad <= checkpoint.size:
-        return  # already failed inside the checkpointed prefix
+        return report  # already failed inside the checkpointed prefix
     size = len(leaves)
     if checkpoint.size > size:
-        _fail(report, size + 1, f"the log has {size} records but the checkpoint covers "
-              f"{checkpoint.size}: records after seq {size} were removed")
-        return
+        return _fail(report, size + 1, f"the log has {size} records but the checkpoint covers "
+                     f"{checkpoint.size}: records after seq {size} were removed")
     proof = merkle.consistency_proof(leaves, checkpoint.size, size)
     try:
         merkle.verify_consistency(checkpoint.size, size, checkpoint.root, report.root, proof)
     except merkle.ProofError as err:
-        _fail(report, None, f"the log does not extend the checkpoint of size {checkpoint.size} "
-              f"({err}): records up to seq {checkpoint.size} were rewritten")
-        return
+        return _fail(report, None, f"the log does not extend the checkpoint of size {checkpoint.size} "
+                     f"({err}): records up to seq {checkpoint.size} were rewritten")
     result["consistent"] = True
+    return report
 
 
-def _fail(report: VerifyReport, first_bad: int | None, problem: str) -> None:
-    if report.ok:
-        report.ok = False
-        report.first_bad = first_bad
-        report.problem = problem
+def _fail(report: VerifyReport, first_bad: int | None, problem: str) -> VerifyReport:
+    """``report`` failed with ``problem``, unless it already failed (the first problem stands)."""
+    return replace(report, ok=False, first_bad=first_bad, problem=problem) if report.ok else report
 
 
 def checkpoint(store: Store, signer: Signer) -> str:

@@ -1,4 +1,4 @@
-"""`accord drill` (SPEC §7): could every closed case pass the ten-minute test?
+"""`accord drill`: could every closed case pass the ten-minute test?
 
 Each closed case (one with an ``action.taken``) is reviewed by the same
 :func:`accord.review.incident.answers` as a real incident, as if it had failed on every

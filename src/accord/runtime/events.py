@@ -1,4 +1,4 @@
-"""Events as clients send them (SPEC §5): shape checks before any ledger rule.
+"""Events as clients send them: shape checks before any ledger rule.
 
 ``parse_event`` turns one raw JSON object into an :class:`Event` or a list of
 :class:`~accord.errors.EventProblem`; the ledger rules that need the case's
@@ -134,7 +134,7 @@ class Event(NamedTuple):
     actor: str
     data: dict[str, Any]
     at_text: str
-    """``at`` as stored (SPEC §5: UTC, ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``)."""
+    """``at`` as stored (UTC, ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``)."""
     note: str | None = None
 
 

@@ -1,4 +1,4 @@
-"""Judging a case's evidence and approval from its events (SPEC §5).
+"""Judging a case's evidence and approval from its events.
 
 Pure functions over a contract and a case's stored events in seq order; the
 service, `case show`, findings, enforcement and the incident review all ask
@@ -142,7 +142,7 @@ def failed_policies(contract: Contract, events: Sequence[StoredEvent]) -> list[S
 
 
 def judge(contract: Contract, events: Sequence[StoredEvent]) -> EvidenceReport:
-    """Which evidence fields are present (with seqs) and which are missing (SPEC §5)."""
+    """Which evidence fields are present (with seqs) and which are missing."""
     judged = upto_last_action(events)
     action = judged[-1] if judged and judged[-1].type == "action.taken" else None
     present: dict[str, list[int]] = {}

@@ -1,4 +1,4 @@
-"""Run-time failure-mode detectors (SPEC §6), one small registered function each.
+"""Run-time failure-mode detectors, one small registered function each.
 
 A detector reads a :class:`FindingContext` — every case's events, the contracts
 they pinned, the roster, the log-level records and ``now`` — and yields

@@ -1,4 +1,4 @@
-"""Route decisions (SPEC §6): review, sampling, skip thresholds and exceptions.
+"""Route decisions: review, sampling, skip thresholds and exceptions.
 
 A :class:`Router` is built once per contract version (its CEL rules compiled
 once) and decides from the case attributes plus ``confidence``; the decision is

@@ -14,7 +14,7 @@ from accord.store.ports import Row
 
 @dataclass(slots=True)
 class StoredEvent:
-    """One log record's envelope (SPEC §5): what `export` prints, less ``leaf_hash``."""
+    """One log record's envelope: what `export` prints, less ``leaf_hash``."""
 
     seq: int
     case: str | None
