@@ -23,7 +23,10 @@ def parse_time(text: str) -> dt.datetime:
         raise ValueError(f"{text!r} is not an RFC 3339 time like 2026-11-26T10:02:11Z") from None
     if value.tzinfo is None:
         raise ValueError(f"{text!r} has no offset: add Z or +HH:MM")
-    return value.astimezone(dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError(f"{text!r} lies outside the years 0001 to 9999 once turned into UTC") from None
 
 
 def format_time(value: dt.datetime) -> str:

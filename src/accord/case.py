@@ -5,9 +5,11 @@ returns once it is committed; :meth:`Case.output` returns the route accord decid
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 from accord._time import format_time
+from accord.integrity.canonical import canonical_bytes
 from accord.runtime.recording import Recorded
 from accord.runtime.routing import Route
 
@@ -19,7 +21,15 @@ When = dt.datetime | str | None
 
 
 class Case:
-    """One case of a workflow; every method records an event and returns once committed."""
+    """One case of a workflow; every method records an event and returns once committed.
+
+    Re-running a job must not double its evidence, so the SDK gives events an
+    ``id`` where it can make one that a re-run makes again: ``case.opened`` gets
+    ``<case>/case.opened``, and every event given an explicit ``at`` gets
+    ``sdk:`` and the SHA-256 of its case, type, time, actor, data and note. An
+    event whose id is already stored is skipped, not stored twice. Events
+    stamped with the clock's "now" get no id: a re-run happens at another time.
+    """
 
     def __init__(self, ledger: Ledger, workflow: str, case_id: str, actor: str) -> None:
         self.ledger = ledger
@@ -36,12 +46,16 @@ class Case:
         return None
 
     def _record(self, kind: str, data: dict[str, Any], at: When, actor: str | None,
-                note: str | None = None) -> Recorded:
+                note: str | None = None, event_id: str | None = None) -> Recorded:
         when = at if isinstance(at, str) else format_time(at or self.ledger.clock.now())
         event: dict[str, Any] = {"case": self.id, "type": kind, "at": when, "actor": actor or self.actor,
                                  "data": {k: v for k, v in data.items() if v is not None}}
         if note is not None:
             event["note"] = note
+        if event_id is None and at is not None:
+            event_id = _content_id(event)
+        if event_id is not None:
+            event["id"] = event_id
         return self.ledger.record_many([event], [f"{kind} of case {self.id}"])
 
     def input(self, content: str | dict[str, Any], *, at: When = None, actor: str | None = None) -> None:
@@ -100,3 +114,17 @@ class Case:
                 actor: str | None = None) -> None:
         """Record what happened afterwards: a `complaint`, `harm`, `correction` or `praise`."""
         self._record("outcome.reported", {"kind": kind, "description": description}, at, actor)
+
+
+def opening_id(case: str) -> str:
+    """The id the SDK gives a case's ``case.opened``: ``<case>/case.opened`` (hashed when long)."""
+    plain = f"{case}/case.opened"
+    return plain if len(plain) <= 128 else "sdk:" + hashlib.sha256(plain.encode()).hexdigest()[:40]
+
+
+def _content_id(event: dict[str, Any]) -> str | None:
+    """``sdk:`` and the SHA-256 of the event's content: the same call makes the same id."""
+    try:
+        return "sdk:" + hashlib.sha256(canonical_bytes(event)).hexdigest()[:40]
+    except ValueError:
+        return None  # a value that cannot be stored: the ledger refuses the event and says why

@@ -89,6 +89,18 @@ class ActionRefused(EventRefused):
         self.missing = list(missing)
 
 
+class RosterRefused(AccordError):
+    """`roster apply` of a roster that would rewrite the past or give an owner role two holders."""
+
+    def __init__(self, problems: Sequence[str], hint: str) -> None:
+        self.problems = list(problems)
+        self.hint = hint
+        super().__init__("\n".join(self.problems))
+
+    def lines(self) -> list[str]:
+        return [*self.problems, self.hint]
+
+
 class NotFound(AccordError):
     """A case, contract, incident or learning action that does not exist."""
 

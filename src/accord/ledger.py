@@ -12,11 +12,11 @@ import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from accord.case import Case, When
+from accord.case import Case, When, opening_id
 from accord.contract.lint import lint_contract
 from accord.contract.loading import Document, document_of, load_file
 from accord.contract.model import Contract, Roster
-from accord.errors import AccordError, ContractRefused, InvalidFile, NotFound, Problem
+from accord.errors import ContractRefused, EventProblem, EventRefused, InvalidFile, NotFound, Problem
 from accord.integrity import verify as integrity
 from accord.integrity.checkpoint import Signer, Verifier
 from accord.review import drill as drilling
@@ -27,7 +27,7 @@ from accord.review.learning import LearningAction
 from accord.runtime import queues
 from accord.runtime.book import AppliedContract, AppliedRoster
 from accord.runtime.cases import CaseView, case_view
-from accord.runtime.core import Core
+from accord.runtime.core import CheckedRecords, Core
 from accord.runtime.events import SYSTEM_ACTOR
 from accord.runtime.findings import Finding, find
 from accord.runtime.queues import Escalation, QueueItem
@@ -38,8 +38,10 @@ from accord.store.stored import StoredEvent
 DEFAULT_URL = "sqlite:///accord.db"
 
 
-def open(url: str = DEFAULT_URL, *, clock: Clock | None = None, store: Store | None = None) -> Ledger:
-    """Open (creating and migrating when needed) the ledger at ``url``.
+def open(url: str = DEFAULT_URL, *, clock: Clock | None = None, store: Store | None = None,
+         create: bool = True) -> Ledger:
+    """Open the ledger at ``url``, migrating an older one; with ``create`` (the default) a
+    database without a ledger gets one, without it that is a StorageError.
 
     ``sqlite:///FILE`` is the embedded default; ``postgresql://…`` the scale
     backend; ``store`` (e.g. ``accord.testing.MemoryStore()``) replaces the URL.
@@ -48,7 +50,7 @@ def open(url: str = DEFAULT_URL, *, clock: Clock | None = None, store: Store | N
     if store is None:
         from accord.store.sql import SqlStore
 
-        store = SqlStore(url)
+        store = SqlStore(url, create=create)
     return Ledger(Core(store, clock))
 
 
@@ -98,12 +100,17 @@ class Ledger:
         assert isinstance(doc.model, Contract)
         return self._core.apply_contract(doc.model, actor)
 
-    def apply_roster(self, source: Roster | str | os.PathLike[str], *,
-                     actor: str = SYSTEM_ACTOR) -> AppliedRoster:
-        """Apply a roster (model or file); the latest applied roster is authoritative."""
+    def apply_roster(self, source: Roster | str | os.PathLike[str], *, actor: str = SYSTEM_ACTOR,
+                     amend_past: str | None = None) -> AppliedRoster:
+        """Apply a roster (model or file); the latest applied roster is authoritative.
+
+        Raises RosterRefused for a roster that removes or shortens a past holding
+        (unless ``amend_past`` says why; the reason is kept) or that gives an owner
+        role of an applied contract two holders at once.
+        """
         roster = source if isinstance(source, Roster) else _document(source, "roster").model
         assert isinstance(roster, Roster)
-        return self._core.apply_roster(roster, actor)
+        return self._core.apply_roster(roster, actor, amend_past)
 
     def contracts(self) -> list[AppliedContract]:
         """Every applied contract version, by workflow then version."""
@@ -129,17 +136,28 @@ class Ledger:
 
     def case(self, workflow: str, case_id: str, attributes: dict[str, Any] | None = None, *,
              at: When = None, actor: str = "system:app") -> Case:
-        """The case ``case_id``: opened now with ``attributes`` if new, else resumed."""
+        """The case ``case_id``: opened now with ``attributes`` if new, else resumed.
+
+        Resuming checks the case's workflow and, when given, its attributes: a case
+        keeps the attributes it opened with (EventRefused otherwise).
+        """
         try:
-            events = self._core.case_events(case_id)
+            opened: StoredEvent | None = self._core.case_events(case_id)[0]
         except NotFound:
-            events = []
-        if events and events[0].workflow != workflow:
-            raise AccordError(f"case {case_id!r} belongs to workflow {events[0].workflow!r}, "
-                              f"not {workflow!r}")
+            opened = None
         case = Case(self, workflow, case_id, actor)
-        if not events:
-            case._record("case.opened", {"workflow": workflow, "attributes": attributes or {}}, at, actor)
+        if opened is None:
+            case._record("case.opened", {"workflow": workflow, "attributes": attributes or {}}, at, actor,
+                         event_id=opening_id(case_id))
+            return case
+        if opened.workflow != workflow:
+            raise EventRefused([EventProblem(f"case {case_id}", "case", f"case {case_id!r} belongs to "
+                                             f"workflow {opened.workflow!r}, not {workflow!r}")])
+        if attributes is not None and attributes != opened.data.get("attributes", {}):
+            raise EventRefused([EventProblem(
+                f"case {case_id}", "data.attributes", f"case {case_id!r} is already open (seq {opened.seq}) "
+                f"with attributes {opened.data.get('attributes', {})}, not {attributes}; a case keeps "
+                "the attributes it opened with")])
         return case
 
     # -- read and review --------------------------------------------------------------------------
@@ -153,6 +171,11 @@ class Ledger:
         if case is not None:
             return iter(self._core.case_events(case))
         return self._core.events()
+
+    def export(self, case: str | None = None) -> CheckedRecords:
+        """The log (or one case) in seq order, streamed, each record re-hashed against the chain:
+        iterate it for the records; its ``tampered`` lists those that do not hold."""
+        return self._core.checked_log(case)
 
     def tick(self, now: dt.datetime | None = None) -> list[Escalation]:
         """Escalate every exception undecided at its due time (once); returns what was escalated."""

@@ -26,6 +26,10 @@ REVIEW_MODES: Final = ("always", "sampled", "risk_based", "none")
 ATTRIBUTE_TYPES: Final = ("string", "number", "integer", "boolean")
 
 ROLE_SLUG: Final = re.compile(r"[a-z0-9][a-z0-9-]*")
+SYSTEM_PREFIX: Final = "system:"
+"""How a system actor is written: ``system:<name>``."""
+MAX_ID_LENGTH: Final = 256
+"""The longest person id or case id accord takes."""
 DURATION: Final = re.compile(r"([0-9]+)([smhd])")
 _DURATION_SECONDS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -36,7 +40,35 @@ def is_dimension(name: str) -> bool:
 
 
 def is_role(value: str) -> bool:
+    """A role slug: lower-case ASCII letters, digits and hyphens, starting with a letter or digit."""
     return ROLE_SLUG.fullmatch(value) is not None
+
+
+def is_system(actor: str) -> bool:
+    """Whether an actor id names a system (``system:<name>``), compared as a person would read it:
+    case-insensitive, surrounding spaces ignored."""
+    return actor.strip().lower().startswith(SYSTEM_PREFIX)
+
+
+def id_problem(value: str, what: str) -> str | None:
+    """Why ``value`` cannot be an id (a person or a case): blank, too long, surrounding spaces,
+    or a control character. None when it is fine."""
+    if not value.strip():
+        return f"{what} is blank"
+    if len(value) > MAX_ID_LENGTH:
+        return f"{what} is {len(value)} characters long; at most {MAX_ID_LENGTH}"
+    if value != value.strip():
+        return f"{what} {value.strip()!r} has spaces around it; remove them"
+    if any(not ch.isprintable() for ch in value):
+        return f"{what} holds a control or invisible character; use printable characters only"
+    return None
+
+
+def person_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a person's id (see :func:`id_problem`; a system is no person)."""
+    if is_system(value):
+        return f"{value!r} is a system; a person is named by an id such as an e-mail address"
+    return id_problem(value, "the person id")
 
 
 def duration_seconds(text: str) -> int:

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from accord.errors import AccordError
+
+if TYPE_CHECKING:
+    from accord.ledger import Ledger
 
 DEFAULT_DB = "sqlite:///accord.db"
 
@@ -22,13 +26,14 @@ class Context:
 
     def __init__(self, db: str) -> None:
         self.db = db
-        self._ledger: object | None = None
+        self._ledger: Ledger | None = None
 
-    def ledger(self):  # type: ignore[no-untyped-def]
+    def ledger(self, create: bool) -> Ledger:
+        """The ledger at ``db``; only writing commands pass ``create`` (others refuse a missing one)."""
         from accord.ledger import open as open_ledger
 
         if self._ledger is None:
-            self._ledger = open_ledger(self.db)
+            self._ledger = open_ledger(self.db, create=create)
         return self._ledger
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -11,13 +12,18 @@ import orjson
 
 from accord._time import parse_time
 from accord.errors import UsageError
+from accord.integrity.verify import Tampering
 from accord.ledger import Ledger
 
 
-def ledger(ctx: click.Context) -> Ledger:
-    """The ledger named by --db / ACCORD_DB, opened once per command."""
-    obj = ctx.find_root().obj
-    result: Ledger = obj.ledger()
+def ledger(ctx: click.Context, *, create: bool = False) -> Ledger:
+    """The ledger named by --db / ACCORD_DB, opened once per command.
+
+    Only the commands that write pass ``create``; for every other command a URL
+    with no accord ledger is an error (``no accord ledger at URL``), never a new
+    empty ledger.
+    """
+    result: Ledger = ctx.find_root().obj.ledger(create)
     return result
 
 
@@ -49,3 +55,14 @@ def one_line(text: str, width: int = 60) -> str:
     """``text`` on one line (whitespace runs become one space), cut to ``width`` with an ellipsis."""
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def exit_if_tampered(tampered: Sequence[Tampering]) -> None:
+    """After a command showed records: name each one that does not hold (TAMPERED), exit 1."""
+    if not tampered:
+        return
+    for t in tampered:
+        click.echo(f"TAMPERED: seq {t.seq}: {one_line(t.problem, 300)}", err=True)
+    click.echo("accord: the records above do not hold; run `accord verify` and keep a copy of the "
+               "database before anything else touches it", err=True)
+    sys.exit(1)

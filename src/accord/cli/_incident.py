@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from accord.cli import cli
-from accord.cli._common import echo_json, json_option, ledger, now_option, parse_now
+from accord.cli._common import echo_json, exit_if_tampered, json_option, ledger, now_option, parse_now
 from accord.errors import UsageError
 from accord.review.render import RENDERERS
 from accord.vocab import duration_seconds
@@ -109,6 +109,7 @@ def incident_review(ctx: click.Context, incident_id: str, fmt: str, out: str | N
         echo_json(review.as_json())
     else:
         click.echo(text, nl=False)
+    exit_if_tampered(review.tampered)
     if check and review.ten_minute_test != "pass":
         # click's non-standalone main returns ctx.exit codes instead of raising them
         sys.exit(1)

@@ -10,7 +10,15 @@ import click
 import yaml
 
 from accord.cli import cli
-from accord.cli._common import echo_json, json_option, ledger, now_option, one_line, parse_now
+from accord.cli._common import (
+    echo_json,
+    exit_if_tampered,
+    json_option,
+    ledger,
+    now_option,
+    one_line,
+    parse_now,
+)
 from accord.errors import EventProblem, EventRefused, UsageError
 from accord.integrity.canonical import parse_json
 from accord.review.describe import describe
@@ -38,7 +46,7 @@ def contract_apply(ctx: click.Context, files: tuple[str, ...], actor: str, as_js
     Example:
       accord contract apply contracts/refund-replies.yaml
     """
-    led = ledger(ctx)
+    led = ledger(ctx, create=True)
     results = []
     for file in files:
         applied = led.apply_contract(file, actor=actor)
@@ -91,12 +99,34 @@ def roster() -> None:
 
 @roster.command("apply")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--by", "actor", default="system:accord", show_default=True)
+@click.option("--by", "actor", default="system:accord", show_default=True,
+              help="Who applies it (recorded on roster.applied).")
+@click.option("--amend-past", is_flag=True,
+              help="Allow removing or shortening holdings on days before today (needs --reason).")
+@click.option("--reason", default=None, metavar="TEXT",
+              help="Why the past is amended; kept in the log with the roster.")
 @json_option
 @click.pass_context
-def roster_apply(ctx: click.Context, file: str, actor: str, as_json: bool) -> None:
-    """Apply a roster FILE; the latest applied roster is authoritative."""
-    applied = ledger(ctx).apply_roster(file, actor=actor)
+def roster_apply(ctx: click.Context, file: str, actor: str, amend_past: bool, reason: str | None,
+                 as_json: bool) -> None:
+    """Apply a roster FILE; the latest applied roster is authoritative.
+
+    The past is not rewritten silently: a roster that removes or shortens who
+    held a role on a day before today is refused, listing each change, unless
+    --amend-past --reason says why. An owner role (outcome, threshold, sampling
+    or learning owner of an applied contract) may have one holder at a time.
+
+    \b
+    Examples:
+      accord roster apply roster.yaml
+      accord roster apply roster.yaml --amend-past --reason "ines left on 2026-10-01, not 10-18"
+    """
+    if amend_past and not (reason or "").strip():
+        raise UsageError("--amend-past needs --reason TEXT: say why the record of the past changes")
+    if reason and not amend_past:
+        raise UsageError("--reason goes with --amend-past")
+    applied = ledger(ctx, create=True).apply_roster(file, actor=actor,
+                                                    amend_past=reason if amend_past else None)
     if as_json:
         echo_json(applied.as_json())
     else:
@@ -175,7 +205,7 @@ def record(ctx: click.Context, files: tuple[str, ...], as_json: bool) -> None:
       producer | accord record -
     """
     events, wheres = _read_lines(files)
-    result = ledger(ctx).record_many(events, wheres)
+    result = ledger(ctx, create=True).record_many(events, wheres)
     if as_json:
         echo_json(result.as_json())
     elif result.recorded:
@@ -195,17 +225,30 @@ def case() -> None:
 @json_option
 @click.pass_context
 def case_show(ctx: click.Context, case_id: str, as_json: bool) -> None:
-    """Print CASE's timeline and which evidence fields are present or missing."""
+    """Print CASE's timeline and which evidence fields are present or missing.
+
+    Every record shown is re-hashed and its link in the chain checked: one that
+    does not hold is marked TAMPERED with its seq, and the command exits 1.
+
+    \b
+    Example:
+      accord case show R-1042
+      accord case show R-1042 --json
+    """
     view = ledger(ctx).case_view(case_id)
+    bad = {t.seq for t in view.tampered}
     if as_json:
         echo_json(view.as_json())
-        return
-    click.echo(f"case {view.case}  workflow {view.workflow}  contract v{view.contract_version}")
-    for e in view.events:
-        click.echo(f"  {e.seq:>7}  {e.at}  {e.type:<20} {e.actor:<28} {one_line(describe(e))}")
-    present = ", ".join(f"{k} {v}" for k, v in view.evidence.present.items()) or "none"
-    click.echo(f"evidence present: {present}")
-    click.echo(f"evidence missing: {', '.join(view.evidence.missing) or 'none'}")
+    else:
+        click.echo(f"case {view.case}  workflow {view.workflow}  contract v{view.contract_version}")
+        for e in view.events:
+            mark = "TAMPERED " if e.seq in bad else ""
+            click.echo(f"  {e.seq:>7}  {e.at}  {e.type:<20} {one_line(e.actor, 28):<28} "
+                       f"{mark}{one_line(describe(e))}")
+        present = ", ".join(f"{k} {v}" for k, v in view.evidence.present.items()) or "none"
+        click.echo(f"evidence present: {present}")
+        click.echo(f"evidence missing: {', '.join(view.evidence.missing) or 'none'}")
+    exit_if_tampered(view.tampered)
 
 
 @cli.command()
@@ -222,15 +265,16 @@ def export(ctx: click.Context, fmt: str, case_id: str | None) -> None:
     """
     import orjson
 
-    events = ledger(ctx).events(case_id)
+    records = ledger(ctx).export(case_id)
     if fmt == "jsonl":
         out = sys.stdout.buffer
-        for e in events:
+        for e in records:
             out.write(orjson.dumps(e.export()) + b"\n")
-        return
-    from accord.review._prov import prov_document
+    else:
+        from accord.review._prov import prov_document
 
-    echo_json(prov_document(events))
+        echo_json(prov_document(records))
+    exit_if_tampered(records.tampered)
 
 
 @cli.command()

@@ -69,12 +69,14 @@ def _label(path: Sequence[str | int]) -> str:
     return out
 
 
-def owner_verdict(value: OwnerValue, roster: Roster | None, today: dt.date) -> tuple[str, str] | None:
+def owner_verdict(value: OwnerValue, roster: Roster | None, today: dt.date,
+                  single: bool = False) -> tuple[str, str] | None:
     """The one rule an owner value breaks, with its message, or None when it is fine.
 
     Precedence: ``tool-as-owner``, ``diffuse-owner``, then ``invalid-file``
-    for a value that is not a role slug, then — with a roster — ``unknown-role`` and
-    ``vacant-role``.
+    for a value that is not a role slug, then — with a roster — ``unknown-role``,
+    ``diffuse-owner`` again for an owner role (``single``) whose holdings overlap
+    in the roster, and ``vacant-role``.
     """
     if isinstance(value, list):
         tool = next((v for v in value if isinstance(v, str) and names_a_tool(v)), None)
@@ -97,17 +99,28 @@ def owner_verdict(value: OwnerValue, roster: Roster | None, today: dt.date) -> t
     if value not in roster.roles:
         return ("unknown-role", f"role {value!r} is not defined in the roster: add it to the "
                 "roster or correct the spelling")
+    if single and (overlap := roster.overlaps(value)):
+        a, b = overlap[0]
+        return ("diffuse-owner", f"role {value!r} owns something here, so one person must hold it at a "
+                f"time, but the roster has {a.person} (from {a.from_}) and {b.person} (from {b.from_}) "
+                "holding it on the same days: end one holding before the next begins")
     if roster.holder(value, today) is None:
         return ("vacant-role", f"role {value!r} has no holder on {today.isoformat()}: "
                 "add the person who holds it to the roster")
     return None
 
 
+_SINGLE_OWNER_FIELDS: Final = {("outcome_owner",), ("review", "threshold_owner"),
+                                ("review", "sampling_owner")}
+
+
 def owner_hits(s: Subject, rule_id: str) -> Iterator[Hit]:
+    """Where an owner field breaks ``rule_id`` (each field breaks at most one rule)."""
     for path, value in owner_fields(s.contract):
         if value is None or _blank(value):
             continue
-        verdict = owner_verdict(value, s.roster, s.today)
+        single = path in _SINGLE_OWNER_FIELDS or path[0] == "learning"
+        verdict = owner_verdict(value, s.roster, s.today, single)
         if verdict is not None and verdict[0] == rule_id:
             yield Hit(s.at(*path), f"{_label(path)}: {verdict[1]}")
 

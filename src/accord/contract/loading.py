@@ -18,8 +18,9 @@ import yaml
 from pydantic import ValidationError
 
 from accord.contract import _yaml
-from accord.contract.model import Contract, Roster
+from accord.contract.model import Contract, Holder, Roster
 from accord.errors import InvalidFile, Problem
+from accord.vocab import is_role, person_problem
 
 INVALID = "invalid-file"
 
@@ -110,20 +111,34 @@ def parse(text: str, path: str) -> Document:
 
 def _roster_problems(roster: Roster, raw: dict[str, Any], positions: _yaml.Positions,
                      path: str) -> list[Problem]:
+    """Role keys that are not slugs, people ids that are not clean, holdings that end before they
+    start, and a person holding one role twice over the same days."""
     problems = []
     for role, spec in roster.roles.items():
-        spans = sorted(spec.held_by, key=lambda h: h.from_)
+        if not is_role(role):
+            problems.append(_problem(path, positions.key(("roles", role)),
+                                     f"roles: {role!r} is not a role slug: write it in lower case ASCII "
+                                     "letters, digits and hyphens, e.g. support-agent"))
         for i, holder in enumerate(spec.held_by):
+            where = ("roles", role, "held_by", i)
+            if problem := person_problem(holder.person):
+                problems.append(_problem(path, positions.value((*where, "person")),
+                                         f"roles.{role}.held_by[{i}].person: {problem}"))
             if holder.until is not None and holder.until < holder.from_:
-                problems.append(_problem(path, positions.value(("roles", role, "held_by", i, "until")),
+                problems.append(_problem(path, positions.value((*where, "until")),
                                          f"roles.{role}: `until` is before `from`"))
-        for a, b in itertools.pairwise(spans):
-            if a.until is None or b.from_ <= a.until:
-                i = spec.held_by.index(b)
-                problems.append(_problem(
-                    path, positions.key(("roles", role, "held_by", i)),
-                    f"roles.{role}: {b.person} from {b.from_} overlaps {a.person}; "
-                    "one person holds a role at a time"))
+        by_person: dict[str, list[Holder]] = {}
+        for holder in spec.held_by:
+            by_person.setdefault(holder.person, []).append(holder)
+        for person, held in by_person.items():
+            spans = sorted(held, key=lambda h: h.from_)
+            for a, b in itertools.pairwise(spans):
+                if a.until is None or b.from_ <= a.until:
+                    i = spec.held_by.index(b)
+                    problems.append(_problem(
+                        path, positions.key(("roles", role, "held_by", i)),
+                        f"roles.{role}: {person} from {b.from_} overlaps {person}'s own holding from "
+                        f"{a.from_}; merge the two into one"))
     return problems
 
 

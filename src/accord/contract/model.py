@@ -174,19 +174,57 @@ class Role(_Model):
 
 
 class Roster(_Model):
-    """Who holds which role, when."""
+    """Who holds which role, when. A role may have several holders at once (a review team),
+    except an owner role (see :func:`owner_roles`), which resolves to one person."""
 
     accord: Literal[1]
     kind: Literal["roster"]
     roles: dict[str, Role] = Field(default_factory=dict)
 
-    def holder(self, role: str, at: dt.datetime | dt.date) -> str | None:
-        """The person holding ``role`` at the instant ``at`` (UTC), or None for a vacancy."""
+    def holders(self, role: str | None, at: dt.datetime | dt.date) -> list[str]:
+        """Everyone holding ``role`` at the instant ``at`` (UTC), earliest holding first."""
+        spec = self.roles.get(role) if role is not None else None
+        if spec is None:
+            return []
         day = at.astimezone(dt.UTC).date() if isinstance(at, dt.datetime) else at
+        found = sorted((h for h in spec.held_by if h.holds_on(day)), key=lambda h: h.from_)
+        return list(dict.fromkeys(h.person for h in found))
+
+    def holder(self, role: str | None, at: dt.datetime | dt.date) -> str | None:
+        """The one person an owner role resolves to at ``at`` (the earliest holding), None for a vacancy."""
+        found = self.holders(role, at)
+        return found[0] if found else None
+
+    def holds(self, role: str | None, person: str, at: dt.datetime | dt.date) -> bool:
+        """Whether ``person`` held ``role`` at the instant ``at``."""
+        return person in self.holders(role, at)
+
+    def overlaps(self, role: str) -> list[tuple[Holder, Holder]]:
+        """Pairs of holdings of ``role`` that share a day (a diffuse owner, for an owner role)."""
         spec = self.roles.get(role)
         if spec is None:
-            return None
-        return next((h.person for h in spec.held_by if h.holds_on(day)), None)
+            return []
+        spans = sorted(spec.held_by, key=lambda h: h.from_)
+        return [(a, b) for i, a in enumerate(spans) for b in spans[i + 1:]
+                if a.until is None or b.from_ <= a.until]
+
+
+def owner_roles(contract: Contract) -> dict[str, list[str]]:
+    """The roles a contract names as owners (outcome, threshold, sampling, learning), each with
+    the fields that name it: these must resolve to one person at any instant."""
+    named: dict[str, list[str]] = {}
+
+    def add(field: str, value: str | list[str] | None) -> None:
+        if isinstance(value, str):
+            named.setdefault(value, []).append(field)
+
+    add("outcome_owner", contract.outcome_owner)
+    add("review.threshold_owner", contract.review.threshold_owner)
+    add("review.sampling_owner", contract.review.sampling_owner)
+    if contract.learning is not None:
+        for artefact in type(contract.learning).model_fields:
+            add(f"learning.{artefact}", getattr(contract.learning, artefact))
+    return named
 
 
 def json_schema() -> dict[str, Any]:
@@ -215,5 +253,5 @@ def json_schema() -> dict[str, Any]:
 
 __all__ = [
     "AcceptedRisk", "Contract", "Evidence", "ExceptionRoute", "Holder", "Learning",
-    "Policy", "Review", "Role", "Roster", "Slice", "json_schema",
+    "Policy", "Review", "Role", "Roster", "Slice", "json_schema", "owner_roles",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -25,7 +26,7 @@ from accord.integrity.checkpoint import (
     sign_checkpoint,
     verify_checkpoint,
 )
-from accord.store.ports import CHAIN_START, Store
+from accord.store.ports import CHAIN_START, Reader, Row, Store
 
 _sha256 = hashlib.sha256
 
@@ -81,26 +82,9 @@ def verify(store: Store, checkpoint_text: str | None = None, verifier: Verifier 
                                       "it was inserted") if seq < expected else (
                     expected, f"seq {expected} is missing: the next stored record is seq {seq}")
                 break
-            if not (type(row.canonical) is bytes and type(row.leaf_hash) is bytes
-                    and type(row.chain_hash) is bytes):
-                first_bad, problem = seq, (f"seq {seq}: a hashed column is stored as "
-                                           "something other than bytes: the record was altered")
-                break
-            leaf = _sha256(b"\x00" + row.canonical).digest()
-            if leaf != row.leaf_hash:
-                first_bad, problem = seq, (
-                    f"seq {seq}: stored leaf hash {row.leaf_hash.hex()[:16]}… does not match "
-                    f"its bytes ({leaf.hex()[:16]}…): the record or its hash was altered")
-                break
-            chain = _sha256(chain + leaf).digest()
-            if chain != row.chain_hash:
-                first_bad, problem = seq, (
-                    f"seq {seq}: chain hash does not follow from seq {seq - 1}: "
-                    "a record was altered, inserted or removed here")
-                break
-            column_problem = _columns_problem(row.canonical, seq, row.case_id, row.type)
-            if column_problem:
-                first_bad, problem = seq, f"seq {seq}: {column_problem}"
+            leaf, chain, bad = check_row(row, chain)
+            if bad is not None:
+                first_bad, problem = seq, bad
                 break
             leaves.append(leaf)
             expected += 1
@@ -110,7 +94,62 @@ def verify(store: Store, checkpoint_text: str | None = None, verifier: Verifier 
     return report
 
 
-def _columns_problem(canonical: bytes, seq: int, case_id: str | None, kind: str) -> str | None:
+@dataclass(frozen=True)
+class Tampering:
+    """A record that does not re-hash to what the log holds: its seq and what is wrong."""
+
+    seq: int
+    problem: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "problem": self.problem}
+
+
+def check_rows(rows: Sequence[Row], reader: Reader) -> list[Tampering]:
+    """Re-hash each of ``rows`` (in seq order; a case's, not necessarily contiguous) against the
+    chain hash of the record before it, read from the log; every problem found."""
+    own = {r.seq: r.chain_hash for r in rows}
+    before = reader.chain_hashes({r.seq - 1 for r in rows if r.seq > 1} - own.keys())
+    found = []
+    for row in rows:
+        previous = CHAIN_START if row.seq == 1 else own.get(row.seq - 1, before.get(row.seq - 1))
+        if previous is None or type(previous) is not bytes:
+            found.append(Tampering(row.seq, f"seq {row.seq}: the record before it (seq {row.seq - 1}) "
+                                   "is missing from the log: a record was removed"))
+            continue
+        _, _, problem = check_row(row, previous)
+        if problem is not None:
+            found.append(Tampering(row.seq, problem))
+    return found
+
+
+def check_row(row: Row, previous_chain: bytes) -> tuple[bytes, bytes, str | None]:
+    """Re-hash one stored record against the chain hash of the record before it.
+
+    Returns (leaf hash, chain hash, problem): the problem says in words what does
+    not hold (bytes, leaf hash, chain link, indexed columns), None when all does.
+    """
+    seq = row.seq
+    if not (type(row.canonical) is bytes and type(row.leaf_hash) is bytes
+            and type(row.chain_hash) is bytes):
+        return b"", b"", (f"seq {seq}: a hashed column is stored as something other than bytes: "
+                          "the record was altered")
+    leaf = _sha256(b"\x00" + row.canonical).digest()
+    if leaf != row.leaf_hash:
+        return leaf, b"", (f"seq {seq}: stored leaf hash {row.leaf_hash.hex()[:16]}… does not match "
+                           f"its bytes ({leaf.hex()[:16]}…): the record or its hash was altered")
+    chain = _sha256(previous_chain + leaf).digest()
+    if chain != row.chain_hash:
+        return leaf, chain, (f"seq {seq}: chain hash does not follow from seq {seq - 1}: "
+                             "a record was altered, inserted or removed here")
+    column_problem = _columns_problem(row.canonical, seq, row.case_id, row.type, row.event_id)
+    if column_problem:
+        return leaf, chain, f"seq {seq}: {column_problem}"
+    return leaf, chain, None
+
+
+def _columns_problem(canonical: bytes, seq: int, case_id: str | None, kind: str,
+                     event_id: str | None) -> str | None:
     """The indexed columns must say what the hashed bytes say."""
     try:
         env = orjson.loads(canonical)
@@ -122,6 +161,8 @@ def _columns_problem(canonical: bytes, seq: int, case_id: str | None, kind: str)
         return f"case column {case_id!r} differs from the record's case {env.get('case')!r}"
     if env.get("type") != kind:
         return f"type column {kind!r} differs from the record's type {env.get('type')!r}"
+    if env.get("id") != event_id:
+        return f"event id column {event_id!r} differs from the record's id {env.get('id')!r}"
     return None
 
 
@@ -204,4 +245,5 @@ def proof(store: Store, seq: int, size: int | None = None) -> InclusionProof:
     return InclusionProof(seq, n, leaves[seq - 1], merkle.root(leaves), tuple(path))
 
 
-__all__ = ["CheckpointError", "InclusionProof", "VerifyReport", "checkpoint", "origin", "proof", "verify"]
+__all__ = ["CheckpointError", "InclusionProof", "Tampering", "VerifyReport", "check_row", "check_rows",
+           "checkpoint", "origin", "proof", "verify"]

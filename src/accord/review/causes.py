@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from accord.contract.model import Contract
 from accord.review.describe import describe, route_words
 from accord.runtime.evidence import REVIEWED_ROUTES, approval
+from accord.runtime.roles import Roles
 from accord.store.stored import StoredEvent
 from accord.vocab import WHOLE_ACTION
 
@@ -59,7 +60,7 @@ def origin(e: StoredEvent, contract: Contract) -> list[Charge]:
 
 
 def passage(dim: str, contract: Contract, judged: Sequence[StoredEvent], action: StoredEvent | None,
-            route: StoredEvent | None) -> Charge:
+            route: StoredEvent | None, roles: Roles) -> Charge:
     """Why a failed dimension got through: the first of the six passage rules that applies."""
     def judgment(why: str) -> Charge:
         return Charge("bad_judgment", "training_material", contract.learning_owner("training_material"), why)
@@ -85,7 +86,7 @@ def passage(dim: str, contract: Contract, judged: Sequence[StoredEvent], action:
     d = route.data if route is not None else {}
     routed = dim in (d.get("attests") or []) or WHOLE_ACTION in (d.get("attests") or [])
     if d.get("review") in REVIEWED_ROUTES and routed and action is not None:
-        lacking = approval(contract, judged).lacking()
+        lacking = approval(contract, judged, roles).lacking()
         return judgment(f"{dim} was routed to {d.get('reviewer_role')} for review, but the action at seq "
                         f"{action.seq} went ahead without " + ("; ".join(lacking) or "the approval"))
     risk = next((r for r in contract.accepted_risks if r.dimension == dim), None)

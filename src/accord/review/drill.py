@@ -16,7 +16,6 @@ from typing import Any
 
 from accord.contract.model import Contract
 from accord.errors import UsageError
-from accord.review.incidents import roster_holder
 from accord.review.questions import answers, keys
 from accord.runtime.core import Core
 from accord.runtime.evidence import last_of, upto_last_action
@@ -102,7 +101,7 @@ def drill(core: Core, *, workflow: str | None = None, sample: int | None = None,
     closed = _closed_cases(core, workflows)
     if sample is not None:
         closed = {wf: _sampled(cases, seed, wf, sample) for wf, cases in closed.items()}
-    holder = roster_holder(core)
+    roles = core.book.roles()
     contracts: dict[tuple[str, int], Contract] = {}
     report = []
     for wf in workflows:
@@ -117,7 +116,7 @@ def drill(core: Core, *, workflow: str | None = None, sample: int | None = None,
                     contract = contracts[(wf, version)] = core.book.contract(wf, version).contract
                 review = answers(contract, events, failed=contract.dimensions,
                                  faulty=_last_output(events), should_have_escalated=False,
-                                 holder=holder, now=now)
+                                 roles=roles, now=now)
                 ready += review.passed
                 for key in review.failing:
                     failing[key] += 1

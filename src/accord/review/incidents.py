@@ -17,9 +17,10 @@ from typing import Any
 from accord._time import format_time
 from accord.contract.model import Contract
 from accord.errors import NotFound, UsageError
+from accord.integrity.verify import Tampering
 from accord.review.causes import ORIGIN_CAUSE
 from accord.review.describe import seqs
-from accord.review.questions import LOG_TYPES, Answers, Assignment, HolderAt, answers
+from accord.review.questions import LOG_TYPES, Answers, Assignment, answers
 from accord.runtime.core import Core
 from accord.runtime.writer import Batch
 from accord.store.ports import Writer
@@ -73,6 +74,8 @@ class IncidentReview:
     """The `incident.opened` record: summary, failed dimensions, faulty seqs."""
     events: tuple[StoredEvent, ...]
     """The case's records (the incident's own included), for the timeline of a brief."""
+    tampered: tuple[Tampering, ...] = ()
+    """Records of the case that do not re-hash to what the log holds (none when intact)."""
 
     @property
     def ten_minute_test(self) -> str:
@@ -103,15 +106,6 @@ class IncidentSummary:
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def roster_holder(core: Core) -> HolderAt:
-    """A holder reading the latest applied roster once (no query per role lookup)."""
-    applied = core.book.roster()
-    if applied is None:
-        return lambda role, at: None
-    roster = applied.roster
-    return lambda role, at: roster.holder(role, at) if role else None
 
 
 def _check_input(case: str, contract: Contract, events: Sequence[StoredEvent], failed: Sequence[str],
@@ -163,7 +157,7 @@ def open_incident(core: Core, case: str, *, failed: list[str], faulty: list[int]
     if due_in <= dt.timedelta(0):
         raise UsageError("--due-in: learning actions must be due after the incident (e.g. 14d)")
     contract = core.case_contract(core.case_events(case))
-    holder = roster_holder(core)
+    roles = core.book.roles()
     result: list[IncidentOpened] = []
 
     def build(w: Writer, batch: Batch) -> None:
@@ -176,7 +170,7 @@ def open_incident(core: Core, case: str, *, failed: list[str], faulty: list[int]
                              f"{latest.seq} ({latest.at}): an incident is opened after what it "
                              "reviews; give a later --now")
         review = answers(contract, events, failed=failed, faulty=faulty,
-                         should_have_escalated=should_have_escalated, holder=holder, now=now)
+                         should_have_escalated=should_have_escalated, roles=roles, now=now)
         incident = f"INC-{next_number(w, 'incident.opened', 'incident', _INCIDENT_ID)}"
         first_la = next_number(w, "learning.opened", "id", _LEARNING_ID)
         due = format_time(now + due_in)
@@ -222,14 +216,14 @@ def review_incident(core: Core, incident_id: str) -> IncidentReview:
     """
     incident = _incident_record(core, incident_id)
     assert incident.case is not None
-    events = core.case_events(incident.case)
+    events, tampered = core.checked_case(incident.case)
     d = incident.data
     review = answers(core.case_contract(events), [e for e in events if e.seq < incident.seq],
                      failed=d["failed"], faulty=d["faulty"],
-                     should_have_escalated=d["should_have_escalated"], holder=roster_holder(core),
+                     should_have_escalated=d["should_have_escalated"], roles=core.book.roles(),
                      now=incident.when, assigned=[Assignment(**owner) for owner in d["owners"]])
     return IncidentReview(incident_id, incident.case, incident.workflow, incident.contract_version,
-                          review, incident, tuple(events))
+                          review, incident, tuple(events), tuple(tampered))
 
 
 def list_incidents(core: Core) -> list[IncidentSummary]:

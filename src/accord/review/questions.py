@@ -18,10 +18,8 @@ from accord.contract.model import Contract
 from accord.review.causes import Charge, origin, passage
 from accord.review.describe import artefact, describe, route_words, seqs, words
 from accord.runtime.evidence import EvidenceReport, judge, last_of, upto_last_action
+from accord.runtime.roles import Roles
 from accord.store.stored import StoredEvent
-
-HolderAt = Callable[[str | None, dt.datetime], str | None]
-"""Who held a role at an instant (None: a vacancy)."""
 
 LOG_TYPES = ("incident.opened", "learning.opened", "learning.closed")
 """Records of a case that are about the review, not its evidence."""
@@ -76,7 +74,7 @@ class Facts:
     faulty_given: bool
     should_have_escalated: bool
     raised: Sequence[str]
-    holder: HolderAt
+    roles: Roles
     now: dt.datetime
 
 
@@ -132,14 +130,14 @@ class Answers:
 
 
 def answers(contract: Contract, events: Sequence[StoredEvent], *, failed: Sequence[str],
-            faulty: Sequence[int], should_have_escalated: bool, holder: HolderAt, now: dt.datetime,
+            faulty: Sequence[int], should_have_escalated: bool, roles: Roles, now: dt.datetime,
             assigned: Sequence[Assignment] | None = None) -> Answers:
     """Answer the seven questions for one case.
 
     ``events`` are the case's records in seq order (incident and learning records
     are ignored); ``failed`` the failed quality dimensions; ``faulty`` the seqs
     where the defect was introduced (unknown seqs are ignored: callers validate).
-    Owners are resolved with ``holder`` at ``now`` unless ``assigned`` gives the
+    Owners are resolved with ``roles`` at ``now`` unless ``assigned`` gives the
     stored ones. Raises nothing.
     """
     evidence = [e for e in events if e.type not in LOG_TYPES]
@@ -148,7 +146,7 @@ def answers(contract: Contract, events: Sequence[StoredEvent], *, failed: Sequen
     route = last_of(judged, "routing.decided")
     by_seq = {e.seq: e for e in evidence}
     origins = [c for seq in sorted(set(faulty)) if seq in by_seq for c in origin(by_seq[seq], contract)]
-    passages = [passage(dim, contract, judged, action, route) for dim in dict.fromkeys(failed)]
+    passages = [passage(dim, contract, judged, action, route, roles) for dim in dict.fromkeys(failed)]
     raised = [e.data["exception"] for e in judged if e.type == "exception.raised"]
     if should_have_escalated and not raised:
         passages.append(Charge("bad_exception_threshold", "exception_threshold",
@@ -160,10 +158,10 @@ def answers(contract: Contract, events: Sequence[StoredEvent], *, failed: Sequen
         first_artefact: dict[tuple[str, str | None], str] = {}
         for c in charges:
             first_artefact.setdefault((c.cause, c.role), c.artefact)
-        assigned = [Assignment(cause, name, role, holder(role, now) if role else None)
+        assigned = [Assignment(cause, name, role, roles.holder(role, now))
                     for (cause, role), name in first_artefact.items()]
-    facts = Facts(contract, evidence, judged, action, route, judge(contract, evidence), origins, passages,
-                  causes, list(assigned), bool(faulty), should_have_escalated, raised, holder, now)
+    facts = Facts(contract, evidence, judged, action, route, judge(contract, evidence, roles), origins,
+                  passages, causes, list(assigned), bool(faulty), should_have_escalated, raised, roles, now)
     return Answers({q.key: q.ask(facts) for q in QUESTIONS}, causes, list(assigned))
 
 
@@ -178,7 +176,7 @@ def owner(f: Facts) -> Answer:
     if role is None:
         return Answer(False, "Nobody: the contract names no single outcome owner, so no person "
                       "answered for this case.", {"role": None, "person": None})
-    person = f.holder(role, opened.when)
+    person = f.roles.holder(role, opened.when)
     if person is None:
         return Answer(False, f"Nobody: the outcome owner role {role} was vacant when the case opened "
                       f"at {opened.at} (the roster names no holder then).", {"role": role, "person": None})

@@ -8,13 +8,13 @@ head is the one it was current at.
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from dataclasses import dataclass
 from typing import Any
 
 from accord.contract.model import Contract, Roster
 from accord.errors import NotFound
+from accord.runtime.roles import Roles
 from accord.runtime.routing import Router
 from accord.store.ports import Head, Reader, Store
 from accord.store.stored import StoredEvent
@@ -113,6 +113,10 @@ class Book:
 
     # -- what is in force ---------------------------------------------------------------------
 
+    def latest_versions(self) -> dict[str, int]:
+        """Each workflow's latest applied version, as of the last refresh."""
+        return dict(self._latest)
+
     def latest_version(self, workflow: str) -> int | None:
         """The latest applied version of ``workflow`` as of the last refresh."""
         return self._latest.get(workflow)
@@ -151,12 +155,10 @@ class Book:
         """The latest roster as of the last refresh (inside a write, which refreshed)."""
         return self._rosters[-1] if self._rosters else None
 
-    def holder(self, role: str | None, at: dt.datetime) -> str | None:
-        """The person holding ``role`` at ``at`` by the latest roster; None is a vacancy."""
-        applied = self.roster()
-        if applied is None or role is None:
-            return None
-        return applied.roster.holder(role, at)
+    def roles(self, refresh: bool = True) -> Roles:
+        """Role lookups by the latest roster (refreshed first unless inside a write, which did)."""
+        applied = self.roster() if refresh else self.latest_roster()
+        return Roles(applied.roster if applied is not None else None)
 
     def router(self, workflow: str, version: int) -> Router:
         """The router of a contract version, built once (its rules compiled once)."""

@@ -12,12 +12,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from accord.contract.model import Contract, Roster
-from accord.errors import NotFound
+from accord.errors import NotFound, RosterRefused
 from accord.integrity.canonical import canonical_bytes
+from accord.integrity.verify import Tampering, check_row, check_rows
 from accord.runtime.book import AppliedContract, AppliedRoster, Book
 from accord.runtime.recording import Recorder
+from accord.runtime.roster_changes import diffuse_owners, past_changes
 from accord.runtime.writer import Batch, Writer
-from accord.store.ports import Clock, Store, SystemClock
+from accord.store.ports import CHAIN_START, Clock, Row, Store, SystemClock
 from accord.store.ports import Writer as StoreWriter
 from accord.store.stored import StoredEvent
 
@@ -67,6 +69,24 @@ class Core:
             for row in r.scan(start):
                 yield StoredEvent.from_row(row)
 
+    def checked_case(self, case: str) -> tuple[list[StoredEvent], list[Tampering]]:
+        """``case``'s records, each re-hashed and its chain link checked; the records that do not
+        hold are listed (and left out when their bytes cannot even be read). Raises NotFound."""
+        with self.store.reading() as r:
+            rows = r.case_rows([case])
+            tampered = check_rows(rows, r) if rows else []
+        events = [e for e in map(_decoded, rows) if e is not None]
+        if not events or events[0].type != "case.opened":
+            if tampered:
+                return events, tampered
+            raise NotFound(f"no case {case!r} in this ledger")
+        return events, tampered
+
+    def checked_log(self, case: str | None = None) -> CheckedRecords:
+        """The log (or one case) in seq order, streamed, each record re-hashed against the one
+        before it; what does not hold is collected in ``tampered`` as the stream goes."""
+        return CheckedRecords(self, case)
+
     def case_contract(self, events: Sequence[StoredEvent]) -> Contract:
         """The contract version a case pinned, from its records."""
         first = events[0]
@@ -95,22 +115,77 @@ class Core:
         return AppliedContract(applied.workflow, applied.version, applied.hash, applied.seq, applied.at,
                                applied.contract, new=stored)
 
-    def apply_roster(self, roster: Roster, actor: str) -> AppliedRoster:
+    def apply_roster(self, roster: Roster, actor: str, amend_past: str | None = None) -> AppliedRoster:
         """Store a roster as the next version unless identical to the latest; the latest is
-        authoritative. Returns the roster in force, ``new`` when this call stored it."""
+        authoritative. Returns the roster in force, ``new`` when this call stored it.
+
+        Raises RosterRefused when the roster removes or shortens a holding on a day
+        before today (unless ``amend_past`` gives the reason, which is kept), or gives
+        an owner role of an applied contract two holders on the same days.
+        """
         body = roster.model_dump(mode="json", by_alias=True, exclude_none=True)
         digest = content_hash(body)
+        today = self.clock.now().date()
 
         def build(w: StoreWriter, batch: Batch) -> None:
             latest = self.book.latest_roster()
             if latest is not None and latest.hash == digest:
                 return
-            version = (latest.version if latest else 0) + 1
+            contracts = [self.book.known(wf, v).contract for wf, v in self.book.latest_versions().items()]
+            if diffuse := diffuse_owners(roster, contracts):
+                raise RosterRefused(diffuse, "nothing was applied")
+            changes = past_changes(latest.roster, roster, today) if latest is not None else []
+            if changes and not (amend_past or "").strip():
+                raise RosterRefused(changes, "nothing was applied: the past is not rewritten silently; "
+                                    "people who leave get an `until`. If the record of who held a role was "
+                                    "wrong, apply again with --amend-past --reason TEXT")
+            data: dict[str, Any] = {"roster": body, "hash": digest,
+                                    "version": (latest.version if latest else 0) + 1}
+            if changes:
+                data["amended_past"] = {"reason": amend_past, "changes": changes}
             batch.stamp(case=None, workflow=None, type="roster.applied", at=batch.recorded_at,
-                        actor=actor, version=None, data={"roster": body, "hash": digest, "version": version})
+                        actor=actor, version=None, data=data)
 
         stored = bool(self.writer.write(build).rows)
         applied = self.book.roster()
         assert applied is not None
         return AppliedRoster(applied.version, applied.hash, applied.seq, applied.at, applied.roster,
                              new=stored)
+
+
+def _decoded(row: Row) -> StoredEvent | None:
+    """The record's envelope, or None when its bytes are not one (a tampered record)."""
+    try:
+        return StoredEvent.from_row(row)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+class CheckedRecords:
+    """Records streamed in seq order, each checked against the chain; ``tampered`` fills as it goes."""
+
+    def __init__(self, core: Core, case: str | None) -> None:
+        self._core = core
+        self._case = case
+        self.tampered: list[Tampering] = []
+
+    def __iter__(self) -> Iterator[StoredEvent]:
+        if self._case is not None:
+            events, self.tampered = self._core.checked_case(self._case)
+            yield from events
+            return
+        previous = CHAIN_START
+        expected = 1
+        with self._core.store.reading() as r:
+            for row in r.scan():
+                if row.seq != expected:
+                    self.tampered.append(Tampering(row.seq, f"seq {row.seq} follows seq {expected - 1}: "
+                                                   "records were removed or inserted here"))
+                    previous = r.chain_hashes([row.seq - 1]).get(row.seq - 1, previous)
+                _, chain, problem = check_row(row, previous)
+                if problem is not None:
+                    self.tampered.append(Tampering(row.seq, problem))
+                previous, expected = row.chain_hash if type(row.chain_hash) is bytes else chain, row.seq + 1
+                event = _decoded(row)
+                if event is not None:
+                    yield event

@@ -2,22 +2,39 @@
 
 ``parse_event`` turns one raw JSON object into an :class:`Event` or a list of
 :class:`~accord.errors.EventProblem`; the ledger rules that need the case's
-history (``case.opened`` first, review after output …) live in the service.
+history (``case.opened`` first, review after output …) live in
+:mod:`accord.runtime.ledger_rules`.
+
+Limits on what one event may be: at most :func:`max_event_bytes` of canonical
+JSON (1 MiB unless ``ACCORD_MAX_EVENT_BYTES`` says otherwise), ``data`` nested
+at most :data:`MAX_DEPTH` levels, ids (case, event) at most
+:data:`~accord.vocab.MAX_ID_LENGTH` characters with no control characters.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+import os
 import re
 from typing import Any, Literal, NamedTuple
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from accord._time import format_time, parse_time
 from accord.errors import EventProblem
+from accord.integrity.canonical import canonical_bytes
+from accord.vocab import id_problem, is_system
 
 MAX_SAFE = 2**53
+MAX_DEPTH = 64
+"""How deeply an event's ``data`` may nest (objects and lists); deeper is refused at input."""
+MAX_EVENT_BYTES = 1 << 20
+"""The default largest event: 1 MiB of canonical JSON (``ACCORD_MAX_EVENT_BYTES`` changes it)."""
+MAX_EVENT_ID = 128
+"""The longest client event ``id``."""
 
 CLIENT_TYPES = (
     "case.opened", "input.received", "source.used", "output.generated", "human.edited",
@@ -29,7 +46,7 @@ ACCORD_TYPES = (
     "roster.applied", "incident.opened", "learning.opened", "learning.closed",
 )
 LEDGER_KEYS = ("seq", "workflow", "contract_version", "recorded_at", "leaf_hash")
-ENVELOPE_KEYS = ("case", "type", "at", "actor", "data", "note")
+ENVELOPE_KEYS = ("id", "case", "type", "at", "actor", "data", "note")
 SYSTEM_ACTOR = "system:accord"
 
 
@@ -136,6 +153,22 @@ class Event(NamedTuple):
     at_text: str
     """``at`` as stored (UTC, ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``)."""
     note: str | None = None
+    id: str | None = None
+    """The client's id for the event, unique in the ledger: a repeat is skipped, not stored."""
+
+
+@functools.cache
+def max_event_bytes() -> int:
+    """The largest event accepted, in canonical bytes: ``ACCORD_MAX_EVENT_BYTES`` or 1 MiB."""
+    text = os.environ.get("ACCORD_MAX_EVENT_BYTES", "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else MAX_EVENT_BYTES
+
+
+def event_id_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be an event id (1–128 printable characters), or None."""
+    if not isinstance(value, str) or not 1 <= len(value) <= MAX_EVENT_ID or not value.isprintable():
+        return f"must be 1 to {MAX_EVENT_ID} printable characters (a retry sends the same id)"
+    return None
 
 
 # `at` already in its stored form: kept as sent instead of formatted again.
@@ -143,17 +176,18 @@ _STORED_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 
 
 def _numbers_fine(value: Any) -> bool:
-    """Whether every number in ``value`` is one the ledger takes; one pass, no paths."""
-    stack = [value]
+    """Whether every number in ``value`` is one the ledger takes and it nests no deeper than
+    MAX_DEPTH; one pass, no paths."""
+    stack = [(value, 0)]
     while stack:
-        item = stack.pop()
+        item, depth = stack.pop()
         kind = type(item)
         if kind is str or kind is bool or item is None:
             continue
-        if kind is dict:
-            stack.extend(item.values())
-        elif kind is list:
-            stack.extend(item)
+        if kind is dict or kind is list:
+            if depth >= MAX_DEPTH:
+                return False
+            stack.extend((v, depth + 1) for v in (item.values() if kind is dict else item))
         elif kind is int or kind is float:
             if not -MAX_SAFE <= item <= MAX_SAFE:  # NaN fails this too
                 return False
@@ -162,12 +196,15 @@ def _numbers_fine(value: Any) -> bool:
     return True
 
 
-def _number_problems(value: Any, path: str) -> list[str]:
-    """Each number the ledger refuses, with its path (``data.attributes.amount``)."""
+def _number_problems(value: Any, path: str, depth: int = 0) -> list[str]:
+    """Each number the ledger refuses, and the first place nesting goes too deep, with its path
+    (``data.attributes.amount``)."""
     if _numbers_fine(value):
         return []
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return []
+    if isinstance(value, dict | list) and depth >= MAX_DEPTH:
+        return [f"{path}: nested deeper than {MAX_DEPTH} levels; flatten it"]
     if isinstance(value, int):
         return [] if -MAX_SAFE <= value <= MAX_SAFE else [f"{path}: {value} is beyond ±2^53"]
     if isinstance(value, float):
@@ -175,9 +212,9 @@ def _number_problems(value: Any, path: str) -> list[str]:
             return [f"{path}: NaN and infinities are not JSON numbers"]
         return [] if -MAX_SAFE <= value <= MAX_SAFE else [f"{path}: {value} is beyond ±2^53"]
     if isinstance(value, dict):
-        return [p for k, v in value.items() for p in _number_problems(v, f"{path}.{k}")]
+        return [p for k, v in value.items() for p in _number_problems(v, f"{path}.{k}", depth + 1)]
     if isinstance(value, list):
-        return [p for i, v in enumerate(value) for p in _number_problems(v, f"{path}[{i}]")]
+        return [p for i, v in enumerate(value) for p in _number_problems(v, f"{path}[{i}]", depth + 1)]
     return [f"{path}: {type(value).__name__} is not a JSON value"]
 
 
@@ -195,12 +232,15 @@ def parse_event(raw: Any, where: str) -> Event | list[EventProblem]:
     if type(raw) is dict and raw.keys() <= _ENVELOPE_SET:
         kind: Any = raw.get("type")
         case, actor, at_text, note = raw.get("case"), raw.get("actor"), raw.get("at"), raw.get("note")
+        event_id = raw.get("id")
         data = raw.get("data", {})
         model = DATA_MODELS.get(kind) if type(kind) is str else None
-        if (model is not None and type(case) is str and case and type(actor) is str and actor
+        if (model is not None and type(case) is str and _PLAIN_ID.fullmatch(case)
+                and type(actor) is str and _PLAIN_ID.fullmatch(actor)
                 and (note is None or type(note) is str) and type(data) is dict
+                and (event_id is None or (type(event_id) is str and _PLAIN_EVENT_ID.fullmatch(event_id)))
                 and type(at_text) is str and _STORED_TIME.fullmatch(at_text)
-                and _numbers_fine(data)):
+                and _numbers_fine(data) and _small(raw)):
             person = _PEOPLE_FIELDS.get(kind)
             try:
                 at = dt.datetime.fromisoformat(at_text)  # ...Z: aware, in UTC
@@ -208,12 +248,39 @@ def parse_event(raw: Any, where: str) -> Event | list[EventProblem]:
             except (ValueError, ValidationError):  # a day that does not exist, or bad data
                 pass
             else:
-                if person is None or not str(data.get(person, "")).startswith("system:"):
+                if person is None or _PLAIN_PERSON.fullmatch(data[person]):
                     # strict validation coerces nothing, so the checked input is what we store
                     clean = dict(data) if None not in data.values() else {
                         k: v for k, v in data.items() if v is not None}
-                    return Event(case, kind, at, actor, clean, at_text, note)
+                    return Event(case, kind, at, actor, clean, at_text, note, event_id)
     return _parse_event_checked(raw, where)
+
+
+# What the one-pass path takes as is; anything else is worded by the checked path.
+_PLAIN_ID = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?")  # printable ASCII, no edge spaces
+_PLAIN_EVENT_ID = re.compile(r"[\x20-\x7e]{1,128}")
+_PLAIN_PERSON = re.compile(r"(?![Ss][Yy][Ss][Tt][Ee][Mm]:)[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?")
+
+
+def _small(raw: dict[str, Any]) -> bool:
+    """Certainly within max_event_bytes (a cheap bound; the checked path measures exactly)."""
+    try:
+        return len(orjson.dumps(raw)) < max_event_bytes() * 0.9
+    except (TypeError, orjson.JSONEncodeError):
+        return False
+
+
+def _size_problem(raw: dict[str, Any]) -> str | None:
+    """The event's canonical size when over max_event_bytes, in words; None when within."""
+    limit = max_event_bytes()
+    try:
+        size = len(canonical_bytes(raw))
+    except ValueError as err:  # e.g. a lone surrogate in a string: not UTF-8, cannot be stored
+        return str(err).replace("cannot canonicalise $", "cannot store event")
+    if size <= limit:
+        return None
+    return (f"the event is {size:,} bytes as canonical JSON; the limit is {limit:,} "
+            "(ACCORD_MAX_EVENT_BYTES): keep large documents elsewhere and record their uri and hash")
 
 
 def _parse_event_checked(raw: Any, where: str) -> Event | list[EventProblem]:
@@ -235,6 +302,10 @@ def _parse_event_checked(raw: Any, where: str) -> Event | list[EventProblem]:
     actor = raw.get("actor")
     if not isinstance(case, str) or not case:
         bad("case", "required: the case id as a non-empty string")
+    elif problem := id_problem(case, "the case id"):
+        bad("case", problem)
+    if "id" in raw and (problem := event_id_problem(raw["id"])):
+        bad("id", problem)
     if not isinstance(kind, str):
         bad("type", "required: one of " + ", ".join(CLIENT_TYPES))
     elif kind in ACCORD_TYPES:
@@ -243,6 +314,8 @@ def _parse_event_checked(raw: Any, where: str) -> Event | list[EventProblem]:
         bad("type", f"unknown type {kind!r}: use one of " + ", ".join(CLIENT_TYPES))
     if not isinstance(actor, str) or not actor:
         bad("actor", "required: who or what did this (a person id, or system:<name>)")
+    elif problem := id_problem(actor, "the actor"):
+        bad("actor", problem)
     note = raw.get("note")
     if note is not None and not isinstance(note, str):
         bad("note", "must be a string")
@@ -272,11 +345,16 @@ def _parse_event_checked(raw: Any, where: str) -> Event | list[EventProblem]:
                     "required" if e["type"] == "missing" else e["msg"])
                 bad(f"data.{loc}" if loc else "data", msg)
         person_field = _PEOPLE_FIELDS.get(str(kind))
-        if person_field and str(data.get(person_field, "")).startswith("system:"):
+        person = data.get(person_field) if person_field else None
+        if isinstance(person, str) and is_system(person):
             bad(f"data.{person_field}", "must be a person; a system cannot review, decide or override")
+        elif isinstance(person, str) and (problem := id_problem(person, "the person id")):
+            bad(f"data.{person_field}", problem)
+    if not problems and (too_big := _size_problem(raw)):
+        bad("", too_big)
     if problems:
         return problems
     assert at is not None and isinstance(case, str) and isinstance(kind, str)
     assert isinstance(actor, str)
     at_text = raw["at"] if _STORED_TIME.fullmatch(raw["at"]) else format_time(at)
-    return Event(case, kind, at, actor, clean, at_text, note)
+    return Event(case, kind, at, actor, clean, at_text, note, raw.get("id"))

@@ -7,11 +7,12 @@ here, so "is the approval there?" has one answer everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from accord.contract.model import Contract
+from accord.runtime.roles import Roles
 from accord.store.stored import StoredEvent
 from accord.vocab import WHOLE_ACTION
 
@@ -29,6 +30,9 @@ class Approval:
     approving: list[int] = field(default_factory=list)
     missing_dimensions: list[str] = field(default_factory=list)
     undecided_exceptions: list[str] = field(default_factory=list)
+    uncounted: list[str] = field(default_factory=list)
+    """Reviews and decisions that count for nothing, each with why in words: by someone not
+    holding the role then, or dated after the action."""
 
     def lacking(self) -> list[str]:
         """Plain-words reasons the approval does not hold."""
@@ -39,6 +43,8 @@ class Approval:
             reasons.append("approval attesting " + ", ".join(self.missing_dimensions))
         reasons.extend(f"an approving decision on exception {name!r}"
                        for name in self.undecided_exceptions)
+        if reasons and self.uncounted:
+            reasons.append("(" + "; ".join(self.uncounted) + ")")
         return reasons
 
 
@@ -65,19 +71,39 @@ def upto_last_action(events: Sequence[StoredEvent]) -> list[StoredEvent]:
     return list(events)
 
 
-def approval(contract: Contract, events: Sequence[StoredEvent]) -> Approval:
-    """Does the route's approval hold at the end of ``events`` (the action's point)?"""
+def approval(contract: Contract, events: Sequence[StoredEvent], roles: Roles) -> Approval:
+    """Does the route's approval hold at the end of ``events`` (the action's point)?
+
+    Only reviews by holders of the routed reviewer role, and exception decisions
+    by holders of the exception's owner role (or its ``escalate_to`` once
+    escalated), count — each at its own ``at``. When ``events`` end at an
+    ``action.taken``, what is dated after the action does not count either.
+    """
     route = last_of(events, "routing.decided")
     if route is None:
         return Approval(False, None)
     result = Approval(True, route)
+    cutoff = events[-1].when if events[-1].type == "action.taken" else None
+
+    def counts(e: StoredEvent, allowed: Sequence[str | None], person: str) -> bool:
+        what = f"the {'review' if e.type == 'review.recorded' else 'decision'} at seq {e.seq} by {person}"
+        if cutoff is not None and e.when > cutoff:
+            result.uncounted.append(f"{what} is dated {e.at}, after the action, and counts for nothing")
+            return False
+        if not any(roles.holds(r, person, e.when) for r in allowed):
+            held = " or ".join(r for r in allowed if r) or "the role routed to decide"
+            result.uncounted.append(f"{what} counts for nothing: {person} did not hold {held} at {e.at}")
+            return False
+        return True
+
     if route.data.get("review") in REVIEWED_ROUTES:
         routed = list(route.data.get("attests") or [])
+        role = route.data.get("reviewer_role")
         last_content = max((i for i, e in enumerate(events) if e.type in CONTENT_TYPES), default=-1)
         covered: set[str] = set()
         approving: dict[str, int] = {}
         for e in events[last_content + 1:]:
-            if e.type != "review.recorded":
+            if e.type != "review.recorded" or not counts(e, [role], e.data["reviewer"]):
                 continue
             attests = set(e.data["attests"])
             if WHOLE_ACTION in attests:
@@ -93,13 +119,35 @@ def approval(contract: Contract, events: Sequence[StoredEvent]) -> Approval:
         result.missing_dimensions = missing
         result.approving = sorted({approving[d] for d in routed if d in approving})
         result.holds = not missing
-    for name, decision in exception_decisions(events).items():
+    for name, decision in _counted_decisions(events, counts).items():
         if decision is None or decision.data["decision"] not in ("approved", "modified"):
             result.undecided_exceptions.append(name)
             result.holds = False
         else:
             result.approving = sorted({*result.approving, decision.seq})
     return result
+
+
+def _counted_decisions(events: Sequence[StoredEvent],
+                       counts: Callable[[StoredEvent, Sequence[str | None], str], bool]
+                       ) -> dict[str, StoredEvent | None]:
+    """Each raised exception with its latest decision that counts (by its deciding role's holder)."""
+    raised: dict[str, StoredEvent] = {}
+    escalated: set[str] = set()
+    out: dict[str, StoredEvent | None] = {}
+    for e in events:
+        if e.type == "exception.raised":
+            raised.setdefault(e.data["exception"], e)
+            out.setdefault(e.data["exception"], None)
+        elif e.type == "exception.escalated":
+            escalated.add(e.data["exception"])
+        elif e.type == "exception.decided" and e.data.get("exception") in raised:
+            name = e.data["exception"]
+            data = raised[name].data
+            allowed = [data.get("owner")] + ([data.get("escalate_to")] if name in escalated else [])
+            if counts(e, allowed, e.data["decider"]):
+                out[name] = e
+    return out
 
 
 def exception_decisions(events: Sequence[StoredEvent]) -> dict[str, StoredEvent | None]:
@@ -141,7 +189,7 @@ def failed_policies(contract: Contract, events: Sequence[StoredEvent]) -> list[S
     return [e for e in latest.values() if e.data["result"] == "fail" and e.seq > last_override]
 
 
-def judge(contract: Contract, events: Sequence[StoredEvent]) -> EvidenceReport:
+def judge(contract: Contract, events: Sequence[StoredEvent], roles: Roles) -> EvidenceReport:
     """Which evidence fields are present (with seqs) and which are missing."""
     judged = upto_last_action(events)
     action = judged[-1] if judged and judged[-1].type == "action.taken" else None
@@ -172,7 +220,7 @@ def judge(contract: Contract, events: Sequence[StoredEvent]) -> EvidenceReport:
         add("final_action", [e.seq for e in by_type["action.taken"]])
     elif edits:
         add("edits", [e.seq for e in edits])
-    appr = approval(contract, judged)
+    appr = approval(contract, judged, roles)
     if appr.holds and appr.route is not None:
         # for an unreviewed route the recorded decision not to review is the evidence
         add("approval", appr.approving or [appr.route.seq])

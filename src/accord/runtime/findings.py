@@ -16,8 +16,9 @@ from typing import Any
 from accord.contract.model import Contract
 from accord.runtime.core import Core
 from accord.runtime.due import exception_statuses, overdue
-from accord.runtime.evidence import approval, judge
+from accord.runtime.evidence import approval, failed_policies, judge
 from accord.runtime.queues import tick
+from accord.runtime.roles import Roles
 from accord.store.stored import StoredEvent
 
 
@@ -43,7 +44,7 @@ class FindingContext:
     now: dt.datetime
     cases: dict[str, list[StoredEvent]]
     contract_of: Callable[[str, int], Contract]
-    holder: Callable[[str | None, dt.datetime], str | None]
+    roles: Roles
     log_events: list[StoredEvent] = field(default_factory=list)
     """Records not about one case's evidence: incidents and learning actions."""
 
@@ -89,18 +90,32 @@ def unapproved_action(ctx: FindingContext) -> Iterator[Finding]:
         for i, e in enumerate(events):
             if e.type != "action.taken":
                 continue
-            appr = approval(contract, events[: i + 1])
+            appr = approval(contract, events[: i + 1], ctx.roles)
             if not appr.holds:
                 yield Finding(e.workflow, case, e.seq, "unapproved-action",
                               f"{e.data['action']} by {e.data['by']} without " +
                               "; ".join(appr.lacking()))
 
 
+@detector("ignored-policy-failure")
+def ignored_policy_failure(ctx: FindingContext) -> Iterator[Finding]:
+    """An action.taken after a declared policy said fail, with no override recorded after it."""
+    for case, events, contract in _cases(ctx):
+        for i, e in enumerate(events):
+            if e.type != "action.taken":
+                continue
+            for failed in failed_policies(contract, events[: i + 1]):
+                yield Finding(e.workflow, case, e.seq, "ignored-policy-failure",
+                              f"{e.data['action']} by {e.data['by']} went ahead after policy "
+                              f"{failed.data['policy']} said fail at seq {failed.seq}, and nobody "
+                              "recorded an override saying why")
+
+
 @detector("evidence-gap")
 def evidence_gap(ctx: FindingContext) -> Iterator[Finding]:
     """A case with a final action that misses a required evidence field."""
     for case, events, contract in _cases(ctx):
-        report = judge(contract, events)
+        report = judge(contract, events, ctx.roles)
         if report.action is not None and report.missing:
             yield Finding(report.action.workflow, case, report.action.seq, "evidence-gap",
                           "missing required evidence: " + ", ".join(report.missing))
@@ -123,7 +138,7 @@ def reviewer_not_in_role(ctx: FindingContext) -> Iterator[Finding]:
             elif e.type == "review.recorded":
                 role = route.data.get("reviewer_role") if route else None
                 person = e.data["reviewer"]
-                if role is None or ctx.holder(role, e.when) != person:
+                if not ctx.roles.holds(role, person, e.when):
                     yield Finding(e.workflow, case, e.seq, "reviewer-not-in-role",
                                   _not_in_role(person, [role] if role else [], e.at))
             elif e.type == "exception.decided":
@@ -133,7 +148,7 @@ def reviewer_not_in_role(ctx: FindingContext) -> Iterator[Finding]:
                 if exc and name in escalated and exc.data.get("escalate_to"):
                     roles.append(exc.data["escalate_to"])
                 person = e.data["decider"]
-                if not any(r and ctx.holder(r, e.when) == person for r in roles):
+                if not any(ctx.roles.holds(r, person, e.when) for r in roles):
                     yield Finding(e.workflow, case, e.seq, "reviewer-not-in-role",
                                   _not_in_role(person, [r for r in roles if r], e.at))
 
@@ -150,7 +165,7 @@ def owner_vacancy(ctx: FindingContext) -> Iterator[Finding]:
     for case, events, contract in _cases(ctx):
         role = contract.outcome_owner if isinstance(contract.outcome_owner, str) else None
         opened = events[0]
-        if ctx.holder(role, opened.when) is None:
+        if ctx.roles.holder(role, opened.when) is None:
             yield Finding(opened.workflow, case, opened.seq, "owner-vacancy",
                           f"outcome owner {role or '(none named)'} had no holder at {opened.at}")
 
@@ -237,5 +252,5 @@ def find(core: Core, now: dt.datetime, workflow: str | None = None) -> list[Find
             cases.setdefault(e.case, []).append(e)
     ctx = FindingContext(now=now, cases=cases,
                          contract_of=lambda wf, v: core.book.contract(wf, v).contract,
-                         holder=core.book.holder, log_events=log_events)
+                         roles=core.book.roles(), log_events=log_events)
     return detect(ctx, workflow)

@@ -178,7 +178,7 @@ def enforcement_gaps(step: Step) -> list[str]:
     probe = StoredEvent(batch.next_seq, state.case, state.workflow, event.type, event.at_text,
                         event.actor, event.data, state.version, batch.recorded_at)
     events = [*state.events, probe]
-    report = judge(state.contract, events)
+    report = judge(state.contract, events, step.book.roles(refresh=False))
     gaps = report.approval.lacking() if not report.approval.holds else []
     gaps += [f"evidence {name}" for name in report.missing]
     gaps += [f"an override of failed policy {e.data['policy']} (seq {e.seq})"

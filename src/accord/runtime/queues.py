@@ -93,8 +93,9 @@ def review_queue(core: Core, now: dt.datetime, role: str | None = None) -> list[
                if c not in acted and r.data["review"] in REVIEWED_ROUTES
                and (role is None or r.data.get("reviewer_role") == role)]
     items = []
+    roles = core.book.roles()
     for case, events in core.cases_events(waiting).items():
-        appr = approval(core.case_contract(events), events)
+        appr = approval(core.case_contract(events), events, roles)
         if appr.missing_dimensions:  # an undecided exception waits in the exception queue
             route = latest_route[case]
             items.append(QueueItem(case, route.workflow or "", route.data.get("reviewer_role"),

@@ -7,6 +7,7 @@ atomic: committed whole, or refused whole with every problem listed.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import gc
 import threading
@@ -30,17 +31,21 @@ CASE_CACHE_SIZE = 1024
 """Cases whose state the write path keeps between transactions of this process."""
 CASE_CACHE_BULK = 64
 """A batch touching more cases than this is bulk: its cases are not kept."""
+FUTURE_SLACK = dt.timedelta(minutes=5)
+"""How far past the ledger's clock an event's ``at`` may lie (clocks differ a little)."""
 BULK_EVENTS = 100
 """A batch this large is built with the cyclic collector paused (see `_collector_paused`)."""
 
 
 @dataclass(frozen=True)
 class Recorded:
-    """What a committed batch added: client events and the records accord wrote with them."""
+    """What a committed batch added: client events and the records accord wrote with them;
+    ``duplicates`` counts events skipped because their ``id`` was already stored."""
 
     recorded: int
     first_seq: int | None
     last_seq: int | None
+    duplicates: int = 0
     _decisions: dict[str, tuple[dict[str, Any], int]] = field(default_factory=dict, repr=False)
     """Each routed case's latest routing.decided data and seq: the ledger's own objects."""
 
@@ -51,7 +56,8 @@ class Recorded:
 
     def as_json(self) -> dict[str, Any]:
         """`accord record --json`."""
-        return {"recorded": self.recorded, "first_seq": self.first_seq, "last_seq": self.last_seq}
+        return {"recorded": self.recorded, "first_seq": self.first_seq, "last_seq": self.last_seq,
+                "duplicates": self.duplicates}
 
 
 @contextmanager
@@ -110,18 +116,26 @@ class Recorder:
         if not events:
             return Recorded(0, None, None)
         states: dict[str, CaseState] = {}
+        skipped: list[int] = [0]
 
         def build(w: StoreWriter, batch: Batch) -> None:
             states.clear()  # a second run (see Writer.write) starts again from the log
-            states.update(self._load_cases(w, dict.fromkeys(e.case for e, _ in events), batch.head))
-            for event, where in events:
+            fresh = _without_repeats(events, w)
+            skipped[0] = len(events) - len(fresh)
+            states.update(self._load_cases(w, dict.fromkeys(e.case for e, _ in fresh), batch.head))
+            latest_at = self.writer.clock.now() + FUTURE_SLACK
+            for event, where in fresh:
+                if event.at > latest_at:
+                    batch.refuse(where, "at", f"{event.at_text} lies more than 5 minutes after now "
+                                 f"({batch.recorded_at}): record what has happened, when it happened")
+                    continue
                 self._apply(event, where, states, batch)
 
         batch = self.writer.write(build)
         self._keep_cases(batch, states)
         rows = batch.rows
         return Recorded(batch.client_events, rows[0].seq if rows else None,
-                        rows[-1].seq if rows else None, batch.routes)
+                        rows[-1].seq if rows else None, skipped[0], batch.routes)
 
     def _apply(self, event: Event, where: str, states: dict[str, CaseState], batch: Batch) -> None:
         state = states.get(event.case)
@@ -140,6 +154,11 @@ class Recorder:
         if state is None:
             batch.refuse(where, "case", f"case {event.case!r} has not been opened: "
                          "record its case.opened first")
+            return
+        first = state.events[0]
+        if event.at < first.when:
+            batch.refuse(where, "at", f"{event.at_text} is before case {event.case!r} opened "
+                         f"({first.at}): an event of a case happens after its opening")
             return
         data = apply_rule(Step(event, where, state, batch, self.book))
         if data is None:
@@ -222,10 +241,27 @@ class Recorder:
             self._cases_head = batch.new_head
 
 
+def _without_repeats(events: list[tuple[Event, str]], reader: Reader) -> list[tuple[Event, str]]:
+    """``events`` less those whose client ``id`` is already stored or came earlier in the batch."""
+    ids = [e.id for e, _ in events if e.id is not None]
+    if not ids:
+        return events
+    seen = reader.known_ids(set(ids))
+    fresh = []
+    for event, where in events:
+        if event.id is not None:
+            if event.id in seen:
+                continue
+            seen.add(event.id)
+        fresh.append((event, where))
+    return fresh
+
+
 def _stamp_client(event: Event, workflow: str, version: int, data: dict[str, Any],
                   batch: Batch) -> StoredEvent:
     batch.client_events += 1
     stored = batch.stamp(case=event.case, workflow=workflow, type=event.type, at=event.at_text,
-                         actor=event.actor, data=data, version=version, note=event.note)
+                         actor=event.actor, data=data, version=version, note=event.note,
+                         event_id=event.id)
     stored._at = event.at  # parsed already: `when` need not parse it again
     return stored

@@ -57,16 +57,17 @@ class Batch:
         return self.first + len(self.rows)
 
     def stamp(self, *, case: str | None, workflow: str | None, type: str, at: str, actor: str,
-              data: dict[str, Any], version: int | None, note: str | None = None) -> StoredEvent:
+              data: dict[str, Any], version: int | None, note: str | None = None,
+              event_id: str | None = None) -> StoredEvent:
         """Append one record to the batch and return it as stored."""
         event = StoredEvent(self.next_seq, case, workflow, type, at, actor, data,
-                            version, self.recorded_at, note)
+                            version, self.recorded_at, note, event_id)
         if type in CONFIG_TYPES:
             self.changes_config = True
         canonical = canonical_envelope(event.envelope())
         event.leaf_hash = leaf = leaf_hash(canonical)
         self.chain = chain = chain_hash(self.chain, leaf)
-        self.rows.append(Row(event.seq, case, type, canonical, leaf, chain))
+        self.rows.append(Row(event.seq, case, type, canonical, leaf, chain, event_id))
         return event
 
     def refuse(self, where: str, field: str, message: str) -> None:

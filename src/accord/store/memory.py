@@ -64,6 +64,14 @@ class _MemoryTxn:
     def leaf_hashes(self, size: int) -> list[bytes]:
         return [r.leaf_hash for r in self.rows[:size]]
 
+    def chain_hashes(self, seqs: Collection[int]) -> dict[int, bytes]:
+        wanted = set(seqs)
+        return {r.seq: r.chain_hash for r in self.rows if r.seq in wanted}
+
+    def known_ids(self, event_ids: Collection[str]) -> set[str]:
+        stored = {r.event_id for r in self.rows if r.event_id is not None}
+        return stored.intersection(event_ids)
+
     def meta(self, key: str) -> str | None:
         return self.store.meta_values.get(key)
 

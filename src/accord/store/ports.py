@@ -43,6 +43,8 @@ class Row(NamedTuple):
     canonical: bytes
     leaf_hash: bytes
     chain_hash: bytes
+    event_id: str | None = None
+    """The client's own id of the event, when it gave one (unique in the ledger)."""
 
 
 class Head(NamedTuple):
@@ -68,6 +70,12 @@ class Reader(Protocol):
 
     def leaf_hashes(self, size: int) -> list[bytes]:
         """The stored leaf hashes of seqs 1..size."""
+
+    def known_ids(self, event_ids: Collection[str]) -> set[str]:
+        """Which of these client event ids are already stored."""
+
+    def chain_hashes(self, seqs: Collection[int]) -> dict[int, bytes]:
+        """The stored chain hash of each of these seqs that exists."""
 
     def meta(self, key: str) -> str | None: ...
 

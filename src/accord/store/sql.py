@@ -27,17 +27,17 @@ from sqlalchemy.engine import Connection, Engine
 from accord.errors import StorageError
 from accord.store.ports import CHAIN_START, INDEXED_KINDS, Head, HeadMoved, Row, require_indexed
 
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 
 # Only the INDEXED_KINDS are in the partial index accord_log_kind (migration 0002). A
 # query names the index's predicate word for word, because SQLite uses a partial index
 # only when the query's WHERE contains the index's own terms.
 _KIND_PREDICATE = "(" + " OR ".join(f"type = '{k}'" for k in INDEXED_KINDS) + ")"
-_COLUMNS = "seq, case_id, type, canonical, leaf_hash, chain_hash"
+_COLUMNS = "seq, case_id, type, canonical, leaf_hash, chain_hash, event_id"
 _HEAD = "SELECT seq, chain_hash FROM accord_log ORDER BY seq DESC LIMIT 1"
 _INSERT = {  # by the driver's placeholder; SQLite's OR ROLLBACK: see _Txn.append
-    "?": f"INSERT OR ROLLBACK INTO accord_log ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-    "%s": f"INSERT INTO accord_log ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)",
+    "?": f"INSERT OR ROLLBACK INTO accord_log ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    "%s": f"INSERT INTO accord_log ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)",
 }
 _SCAN_BATCH = 5000
 # After another writer's append made a remembered head stale, this many writes read the
@@ -81,16 +81,30 @@ def _pg_settings(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.commit()
 
 
-class SqlStore:
-    """The log in a SQL database; see the module docstring for the write rules."""
+def redact(url: str) -> str:
+    """``url`` fit to print: any password replaced by ``***``."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except (sa.exc.ArgumentError, ValueError):
+        return "<a database URL accord cannot read>" if "@" in url else url
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+
+class SqlStore:
+    """The log in a SQL database; see the module docstring for the write rules.
+
+    With ``create`` (the writing commands), a database without accord's tables
+    gets them; without it, such a database is refused with ``no accord ledger at
+    URL`` and nothing is written to it.
+    """
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        self.url = redact(url)
         try:
             self.engine: Engine = sa.create_engine(_normalise_url(url), pool_pre_ping=False)
         except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as err:
-            raise StorageError(f"--db {url!r} is not a database URL accord can open "
-                               "(use sqlite:///FILE or postgresql://…): " + str(err)) from None
+            raise StorageError(f"--db {self.url!r} is not a database URL accord can open "
+                               "(use sqlite:///FILE or postgresql://…): " + str(err).replace(url, self.url)
+                               ) from None
         self.dialect = self.engine.dialect.name
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -98,7 +112,7 @@ class SqlStore:
         elif self.dialect == "postgresql":
             event.listen(self.engine, "connect", _pg_settings)
         else:
-            raise StorageError(f"--db {url!r}: accord stores its ledger in SQLite or PostgreSQL only")
+            raise StorageError(f"--db {self.url!r}: accord stores its ledger in SQLite or PostgreSQL only")
         self._thread_lock = threading.Lock()
         self._writer: Any = None  # the pooled DBAPI connection writes reuse (see `writing`)
         # SQLite only: the head this store's last write committed, which the next write may
@@ -107,14 +121,24 @@ class SqlStore:
         self._reads_due = 0  # writes that read the head anyway (see _READS_AFTER_CONTENTION)
         _OPEN_STORES.add(self)
         self._mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
-        self._migrate()
+        self._open(create)
 
     # -- schema -----------------------------------------------------------------
 
-    def _migrate(self) -> None:
+    def _open(self, create: bool) -> None:
+        """Check that the ledger exists (or create it) and bring its schema to HEAD_REVISION."""
+        database = self.engine.url.database
+        if (self.dialect == "sqlite" and not create and database not in (None, "", ":memory:")
+                and not os.path.exists(database)):
+            raise StorageError(f"no accord ledger at {self.url}: {database} does not exist; check the "
+                               "--db path (a writing command such as `accord contract apply` creates one)")
         try:
             with self.engine.connect() as conn:
                 current = self._revision(conn)
+                if current is None and not create:
+                    raise StorageError(f"no accord ledger at {self.url}: the database has no accord "
+                                       "tables; check --db (a writing command such as `accord contract "
+                                       "apply` creates a ledger)")
                 if current != HEAD_REVISION:
                     self._upgrade(conn)
                 self._ensure_origin(conn)
@@ -393,6 +417,24 @@ class _Txn:
             return [bytes(r[0]) for r in cur]
         finally:
             cur.close()
+
+    def chain_hashes(self, seqs: Collection[int]) -> dict[int, bytes]:
+        wanted = list(seqs)
+        found: dict[int, bytes] = {}
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i:i + 500]
+            found.update((int(r[0]), r[1]) for r in self._all(
+                f"SELECT seq, chain_hash FROM accord_log WHERE seq IN ({self._marks(len(chunk))})", chunk))
+        return found
+
+    def known_ids(self, event_ids: Collection[str]) -> set[str]:
+        ids = list(event_ids)
+        found: set[str] = set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            found.update(r[0] for r in self._all(
+                f"SELECT event_id FROM accord_log WHERE event_id IN ({self._marks(len(chunk))})", chunk))
+        return found
 
     def meta(self, key: str) -> str | None:
         rows = self._all(f"SELECT value FROM accord_meta WHERE key = {self.mark}", (key,))

@@ -26,6 +26,8 @@ class StoredEvent:
     contract_version: int | None
     recorded_at: str
     note: str | None = None
+    id: str | None = None
+    """The client's own id of the event, when it gave one."""
     leaf_hash: bytes = b""
     _at: dt.datetime | None = field(default=None, repr=False)
 
@@ -45,6 +47,8 @@ class StoredEvent:
         }
         if self.note is not None:
             env["note"] = self.note
+        if self.id is not None:
+            env["id"] = self.id
         return env
 
     def export(self) -> dict[str, Any]:
@@ -60,5 +64,5 @@ class StoredEvent:
             seq=env["seq"], case=env.get("case"), workflow=env.get("workflow"),
             type=env["type"], at=env["at"], actor=env["actor"], data=env.get("data") or {},
             contract_version=env.get("contract_version"), recorded_at=env["recorded_at"],
-            note=env.get("note"), leaf_hash=row.leaf_hash,
+            note=env.get("note"), id=env.get("id"), leaf_hash=row.leaf_hash,
         )
