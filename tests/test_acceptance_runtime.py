@@ -16,8 +16,8 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from tests.conftest import event, refund_contract
-from tests.conftest import run_cli as run
+from tests.helpers import event, refund_contract
+from tests.helpers import run_cli as run
 
 OUT_AT = "2026-03-02T09:01:00Z"
 DUE = "2026-03-02T13:01:00Z"  # OUT_AT + decide_within 4h

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import event, refund_contract
-from tests.conftest import run_cli as run
+from tests.helpers import event, refund_contract
+from tests.helpers import run_cli as run
 
 
 @pytest.fixture

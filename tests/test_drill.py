@@ -14,7 +14,7 @@ from accord.errors import NotFound
 from accord.ledger import Ledger
 from accord.review.questions import keys
 from accord.testing import FixedClock, MemoryStore
-from tests.conftest import T0, refund_contract, roster
+from tests.helpers import T0, refund_contract, roster
 from tests.test_incident import PEOPLE, memory_ledger, run, run_case
 
 NOW = T0 + dt.timedelta(days=1)

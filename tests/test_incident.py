@@ -16,8 +16,8 @@ from accord.ledger import Ledger
 from accord.review.questions import keys
 from accord.review.render import render_html, render_markdown, render_text
 from accord.testing import FixedClock, MemoryStore
-from tests.conftest import T0, refund_contract, roster
-from tests.conftest import run_cli as run
+from tests.helpers import T0, refund_contract, roster
+from tests.helpers import run_cli as run
 
 PEOPLE = {"support-ops-lead": "dana@example.com", "support-agent": "ann@example.com",
           "refunds-escalations": "eve@example.com", "support-director": "sam@example.com",

@@ -13,7 +13,7 @@ import accord.ledger
 from accord.errors import NotFound, UsageError
 from accord.ledger import Ledger
 from accord.testing import FixedClock
-from tests.conftest import T0, refund_contract, roster
+from tests.helpers import T0, refund_contract, roster
 from tests.test_incident import PEOPLE, memory_ledger, run, run_case, seq
 
 DAY = dt.timedelta(days=1)

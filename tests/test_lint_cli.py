@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from accord.cli import cli
 from accord.contract.lint import rules
-from tests.conftest import run_cli as run
+from tests.helpers import run_cli as run
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

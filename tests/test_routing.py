@@ -13,7 +13,7 @@ from accord.errors import ActionRefused
 from accord.ledger import Ledger
 from accord.runtime.routing import sample_value
 from accord.testing import FixedClock, MemoryStore
-from tests.conftest import T0, refund_contract, roster
+from tests.helpers import T0, refund_contract, roster
 
 PEOPLE = {"support-ops-lead": "dana@example.com", "support-agent": "ann@example.com",
           "refunds-escalations": "eve@example.com", "support-director": "sam@example.com",

@@ -12,8 +12,7 @@ import accord.ledger
 from accord.integrity import verify as integrity
 from accord.integrity.checkpoint import load_signer, load_verifier, write_keypair
 from accord.ledger import Ledger
-from tests.conftest import refund_contract
-from tests.test_ledger import opened, output
+from tests.helpers import opened, output, refund_contract
 
 N_CASES = 6
 
