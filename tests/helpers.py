@@ -7,6 +7,7 @@ as ``from tests.helpers import ...``. A helper used by one module stays in that 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 import accord.ledger
 from accord.case import Case
 from accord.contract.model import Contract, Roster
+from accord.integrity.merkle import ProofError
 from accord.ledger import Ledger
 from accord.testing import FixedClock, MemoryStore
 
@@ -83,6 +85,19 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
     out, err = capsys.readouterr()
     code = stopped.value.code
     return (code if isinstance(code, int) else 0), out, err
+
+
+def proof_problem(verify: Callable[..., None], *args: Any) -> str | None:
+    """What a Merkle proof verifier objects to, or None when the proof verifies.
+
+    The verifiers return nothing and raise ProofError; this makes "it verifies" a value a
+    test asserts (``assert proof_problem(...) is None``), and a failure shows the objection.
+    """
+    try:
+        verify(*args)
+    except ProofError as err:
+        return str(err)
+    return None
 
 
 # -- raw client events for `Ledger.record_many` (the storage suite) -------------------------------
