@@ -9,9 +9,38 @@ from __future__ import annotations
 import datetime as dt
 
 from accord.ledger import Ledger
-from tests.helpers import T0, memory_ledger, opened_with_prompt_cause, run_case
+from tests.helpers import (
+    T0,
+    at,
+    memory_ledger,
+    open_case,
+    opened_with_prompt_cause,
+    refund_contract,
+    run_case,
+)
 
 DAY = dt.timedelta(days=1)
+
+
+# -- reviewer-not-in-role ----------------------------------------------------------------------------
+
+
+def test_reviewer_outside_the_role_is_found(refunds: Ledger) -> None:
+    case = open_case(refunds, "R-14")
+    case.output("Refund 120", model="m", prompt_version="v7", confidence=0.9, at=at(1))
+    case.review(reviewer="mallory@example.com", attests=["whole_action"], at=at(2))
+    found = [f for f in refunds.findings(at(3)) if f.rule == "reviewer-not-in-role"]
+    assert [f.case for f in found] == ["R-14"] and "mallory@example.com" in found[0].message
+
+
+# -- owner-vacancy -----------------------------------------------------------------------------------
+
+
+def test_vacant_outcome_owner_is_found(ledger: Ledger) -> None:
+    ledger.apply_contract(refund_contract())
+    open_case(ledger, "R-15")
+    found = [f for f in ledger.findings(at(3)) if f.rule == "owner-vacancy"]
+    assert [f.case for f in found] == ["R-15"]
 
 
 # -- learning-overdue --------------------------------------------------------------------------------
