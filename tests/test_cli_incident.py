@@ -12,6 +12,7 @@ import pytest
 import accord.ledger
 from accord.review.questions import keys
 from accord.testing import FixedClock
+from tests.cli_scenarios import CLAIMS, NOW, REFUNDS, REVIEWED, SKIPPED, Capsys, CliLedger, refund_case
 from tests.helpers import T0, opened_with_prompt_cause
 from tests.helpers import run_cli as run
 
@@ -121,6 +122,21 @@ def test_cli_closing_twice_exits_2(
     assert code == 2 and "no learning action 'LA-9'" in err
 
 
+LEARNING_KEYS = {"id", "incident", "case", "workflow", "cause", "artefact", "role", "person", "due",
+                 "status", "change"}
+
+
+def test_learning_list_json_has_at_least_the_spec_9_keys(capsys: Capsys, tmp_path: Path) -> None:
+    ledger = CliLedger(capsys, tmp_path)
+    ledger.record(refund_case("R-1", attests=REVIEWED))
+    ledger.incident("R-1", "correct", [ledger.seq("R-1", "output.generated")])
+    listed = json.loads(ledger.ok("learning", "list", "--json", "--now", NOW))["learning_actions"]
+    assert [(a["id"], a["cause"], a["artefact"], a["role"], a["status"]) for a in listed] == [
+        ("LA-1", "bad_prompt", "prompt", "ai-enablement", "open"),
+        ("LA-2", "bad_judgment", "training_material", "support-enablement", "open")]
+    assert all(set(item) >= LEARNING_KEYS for item in listed)
+
+
 # -- accord drill ------------------------------------------------------------------------------------
 
 
@@ -139,3 +155,21 @@ def test_cli_drill_of_an_unknown_workflow_exits_2(
         cli_ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "drill", "--workflow", "nope")
     assert code == 2 and "nope" in err and "Traceback" not in err
+
+
+def test_drill_json_keys_and_readiness(capsys: Capsys, tmp_path: Path) -> None:
+    ledger = CliLedger(capsys, tmp_path, contracts=(REFUNDS, CLAIMS))
+    ledger.record(refund_case("R-1", attests=REVIEWED))
+    ledger.record(refund_case("R-2", attests=REVIEWED, policy=None))
+    ledger.record(refund_case("R-3", **SKIPPED))
+    drill = json.loads(ledger.ok("drill", "--json", "--now", NOW))
+    assert set(drill) == {"workflows"}
+    by_name = {w["workflow"]: w for w in drill["workflows"]}
+    questions = {"owner", "purpose", "human_check", "evidence", "why_passed", "cause", "who_changes"}
+    for item in drill["workflows"]:
+        assert set(item) == {"workflow", "cases", "ready", "readiness", "failing", "examples"}
+        assert set(item["failing"]) == questions and set(item["examples"]) == questions
+    assert (by_name["claims-triage"]["cases"], by_name["claims-triage"]["readiness"]) == (0, None)
+    refunds = by_name["refund-replies"]
+    assert (refunds["cases"], refunds["ready"], refunds["readiness"]) == (3, 2, 0.6667)
+    assert (refunds["failing"]["evidence"], refunds["examples"]["evidence"]) == (1, ["R-2"])

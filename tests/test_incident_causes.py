@@ -7,6 +7,7 @@ the examples/ contracts goes through the command line (tests/cli_scenarios.py).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,11 +15,13 @@ import pytest
 import accord.ledger
 from accord.ledger import Ledger
 from accord.testing import FixedClock, MemoryStore
+from tests.cli_scenarios import CLAIMS, REVIEWED, SKIPPED, Capsys, CliLedger, causes_and_owners, refund_case
 from tests.helpers import (
     INCIDENT_AT,
     PEOPLE,
     T0,
     at,
+    event,
     incident,
     memory_ledger,
     refund_contract,
@@ -211,3 +214,76 @@ def test_who_changes_uses_the_person_stored_at_open(refunds: Ledger) -> None:
     refunds.apply_roster(roster(**{**PEOPLE, "ai-enablement": "newcomer@example.com"}))
     who = refunds.review_incident("INC-1").as_json()["questions"]["who_changes"]
     assert who["owners"][0]["person"] == "pat@example.com"
+
+
+# -- scenarios on the examples, through the command line ---------------------------------------------
+
+
+SCENARIOS: list[tuple[str, dict[str, Any], str, str, list[str], list[str], list[tuple[str, str]]]] = [
+    # name, case kwargs, --failed, faulty event type, extra flags, causes, (cause, role) owners
+    ("judgment: approved review attested the failed dimension", {"attests": REVIEWED}, "correct",
+     "review.recorded", [], ["bad_judgment"], [("bad_judgment", "support-enablement")]),
+    ("source: stale source, then an approval let it through", {"attests": REVIEWED}, "correct",
+     "source.used", [], ["bad_source", "bad_judgment"],
+     [("bad_source", "data-platform"), ("bad_judgment", "support-enablement")]),
+    ("prompt: output with a playbook on a skipped route", {**SKIPPED, "playbook": "pb-3"},
+     "appropriately_toned", "output.generated", [], ["bad_prompt", "bad_routing_rule"],
+     [("bad_prompt", "ai-enablement"), ("bad_prompt", "support-enablement"),
+      ("bad_routing_rule", "risk-manager")]),
+    ("policy: the covering policy said pass", {"attests": REVIEWED}, "compliant", "policy.applied", [],
+     ["bad_policy"], [("bad_policy", "refunds-policy-owner")]),
+    ("policy: the covering policy failed and the action went ahead", {"attests": REVIEWED, "policy": "fail"},
+     "compliant", "policy.applied", [], ["bad_policy", "bad_judgment"],
+     [("bad_policy", "refunds-policy-owner"), ("bad_judgment", "support-enablement")]),
+    ("routing rule: faulty skip decision owned by the threshold owner", SKIPPED, "correct",
+     "routing.decided", [], ["bad_routing_rule"], [("bad_routing_rule", "risk-manager")]),
+    ("routing rule: accepted risk is owned by the outcome owner", {"attests": REVIEWED}, "margin_safe",
+     "output.generated", [], ["bad_prompt", "bad_routing_rule"],
+     [("bad_prompt", "ai-enablement"), ("bad_routing_rule", "support-ops-lead")]),
+    ("routing rule: nobody routed to check it goes to learning.routing_rule",
+     {"attests": REVIEWED, "policy": None}, "compliant", "output.generated", [],
+     ["bad_prompt", "bad_routing_rule"],
+     [("bad_prompt", "ai-enablement"), ("bad_routing_rule", "support-ops-lead")]),
+    ("exception threshold: faulty exception.raised",
+     {"amount": 600, "attests": REVIEWED, "decide": "approved"},
+     "correct", "exception.raised", [], ["bad_exception_threshold", "bad_judgment"],
+     [("bad_exception_threshold", "risk-manager"), ("bad_judgment", "support-enablement")]),
+    ("exception threshold: should have escalated, nothing raised", SKIPPED, "correct", "output.generated",
+     ["--should-have-escalated"], ["bad_prompt", "bad_routing_rule", "bad_exception_threshold"],
+     [("bad_prompt", "ai-enablement"), ("bad_routing_rule", "risk-manager"),
+      ("bad_exception_threshold", "risk-manager")]),
+    ("judgment: required review missing, action went ahead", {}, "correct", "action.taken", [],
+     ["bad_judgment"], [("bad_judgment", "support-enablement")]),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "failed", "faulty", "extra", "causes", "owners"), SCENARIOS,
+                         ids=[s[0] for s in SCENARIOS])
+def test_incident_causes_and_owners_follow_spec_7(capsys: Capsys, tmp_path: Path, name: str,
+                                                  kwargs: dict[str, Any], failed: str, faulty: str,
+                                                  extra: list[str], causes: list[str],
+                                                  owners: list[tuple[str, str]]) -> None:
+    ledger = CliLedger(capsys, tmp_path)
+    ledger.record(refund_case("R-1", **kwargs))
+    review = ledger.incident("R-1", failed, [ledger.seq("R-1", faulty)], *extra)
+    assert causes_and_owners(review) == (causes, owners)
+    assert review["questions"]["cause"]["answered"] is True
+    assert all(o["person"] for o in review["questions"]["who_changes"]["owners"])
+
+
+def test_sampled_out_route_is_owned_by_the_sampling_owner(capsys: Capsys, tmp_path: Path) -> None:
+    ledger = CliLedger(capsys, tmp_path, contracts=(CLAIMS,))
+    at = "2026-07-01T09:0{}:00Z"
+    ledger.record([  # C-0 is sampled out at sample_rate 0.1 (sha256 of "claims-triage:C-0")
+        event("C-0", "case.opened", at.format(0), {"workflow": "claims-triage", "attributes": {
+            "claim_amount": 1000, "line_of_business": "motor", "injury_reported": False,
+            "fraud_score": 0.1}}),
+        event("C-0", "input.received", at.format(1), {"content": "FNOL"}),
+        event("C-0", "source.used", at.format(2), {"uri": "kb://ch-12"}),
+        event("C-0", "output.generated", at.format(3),
+              {"content": "low", "model": "m", "prompt_version": "p1"}),
+        event("C-0", "action.taken", at.format(9), {"action": "queued", "by": "system:router"})])
+    review = ledger.incident("C-0", "correct", [ledger.seq("C-0", "output.generated")])
+    assert causes_and_owners(review) == (["bad_prompt", "bad_routing_rule"],
+                                         [("bad_prompt", "claims-ai-engineer"),
+                                          ("bad_routing_rule", "claims-qa-lead")])

@@ -7,7 +7,10 @@ contracts go through the command line (tests/cli_scenarios.py).
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -18,6 +21,7 @@ from accord.ledger import Ledger
 from accord.review.questions import keys
 from accord.review.render import render_html, render_markdown, render_text
 from accord.testing import FixedClock, MemoryStore
+from tests.cli_scenarios import NOW, REVIEWED, ROSTER, Capsys, CliLedger, refund_case
 from tests.helpers import (
     INCIDENT_AT,
     PEOPLE,
@@ -143,6 +147,25 @@ def test_a_vacant_outcome_owner_fails_question_one_and_says_so() -> None:
     assert review["ten_minute_test"] == "fail"
 
 
+def test_vacant_outcome_owner_fails_question_one_and_says_so(capsys: Capsys, tmp_path: Path) -> None:
+    text = Path(ROSTER).read_text(encoding="utf-8").replace(
+        "      - person: dana.okafor@example.com\n        from: 2025-01-01\n",
+        "      - person: dana.okafor@example.com\n        from: 2025-01-01\n        until: 2026-03-31\n"
+        "      - person: vic.stone@example.com\n        from: 2026-05-01\n")
+    gap = tmp_path / "roster-gap.yaml"
+    gap.write_text(text, encoding="utf-8")
+    ledger = CliLedger(capsys, tmp_path, roster=str(gap))
+    ledger.record(refund_case("R-1", day="2026-04-15", attests=REVIEWED,
+                              reviewer="sam.lindqvist@example.com"))
+    review = ledger.incident("R-1", "correct", [ledger.seq("R-1", "review.recorded")])
+    owner = review["questions"]["owner"]
+    assert (owner["answered"], owner["role"], owner["person"]) == (False, "support-ops-lead", None)
+    assert "vacant" in owner["answer"]
+    assert review["ten_minute_test"] == "fail"
+    findings = json.loads(ledger.ok("findings", "--json", "--now", NOW))["findings"]
+    assert [(f["rule"], f["case"]) for f in findings] == [("owner-vacancy", "R-1")]
+
+
 def test_purpose_quotes_the_pinned_contract_and_its_quality_bar(refunds: Ledger) -> None:
     run_case(refunds, "R-1", attests=["correct", "appropriately_toned"])
     refunds.apply_contract(refund_contract(purpose="Something else entirely."))
@@ -176,6 +199,16 @@ def test_missing_policy_fails_the_evidence_question_naming_policy(refunds: Ledge
     assert evidence["present"]["input"] == [seq(refunds, "R-1", "input.received")]
 
 
+def test_missing_policy_evidence_fails_question_four_naming_policy(capsys: Capsys, tmp_path: Path) -> None:
+    ledger = CliLedger(capsys, tmp_path)
+    ledger.record(refund_case("R-1", attests=REVIEWED, policy=None))
+    review = ledger.incident("R-1", "correct", [ledger.seq("R-1", "review.recorded")])
+    evidence = review["questions"]["evidence"]
+    assert (evidence["answered"], evidence["missing"]) == (False, ["policy"])
+    assert "policy" not in evidence["present"] and "refund-policy" in evidence["answer"]
+    assert [k for k, q in review["questions"].items() if not q["answered"]] == ["evidence"]
+
+
 # -- refusals ----------------------------------------------------------------------------------------
 
 
@@ -199,6 +232,14 @@ def test_open_refuses_an_unknown_case(refunds: Ledger) -> None:
     with pytest.raises(NotFound, match="R-404"):
         refunds.open_incident("R-404", failed=["correct"], faulty=[],
                       summary="x", by="dana@example.com", now=INCIDENT_AT).as_json()
+
+
+def test_an_incident_cannot_be_opened_before_the_case_it_reviews(capsys: Capsys, tmp_path: Path) -> None:
+    ledger = CliLedger(capsys, tmp_path)
+    ledger.record(refund_case("R-1", attests=REVIEWED))
+    code, _, err = ledger.cli("incident", "open", "R-1", "--failed", "correct", "--summary", "Wrong",
+                              "--by", "dana.okafor@example.com", "--now", "2026-06-01T00:00:00Z")
+    assert code == 2 and "an incident is opened after what it reviews" in err
 
 
 # -- briefs ------------------------------------------------------------------------------------------
@@ -251,3 +292,16 @@ def test_text_and_markdown_briefs_answer_all_seven_questions(refunds: Ledger) ->
     assert "Refunded the wrong amount" in text
     markdown = render_markdown(refunds.review_incident(review["incident"]))
     assert markdown.startswith("# INC-1") and markdown.count("\n## ") == 8, "seven answers and the timeline"
+
+
+def test_html_brief_is_self_contained_and_escapes_the_summary(capsys: Capsys, tmp_path: Path) -> None:
+    ledger = CliLedger(capsys, tmp_path)
+    ledger.record(refund_case("R-1", attests=REVIEWED))
+    faulty = str(ledger.seq("R-1", "output.generated"))
+    ledger.ok("incident", "open", "R-1", "--failed", "correct", "--faulty", faulty,
+              "--summary", "Refund <script>alert(1)</script>", "--by", "dana.okafor@example.com",
+              "--now", NOW)
+    page = ledger.ok("incident", "review", "INC-1", "--format", "html")
+    assert page.lstrip().startswith("<!DOCTYPE html>") and "<style>" in page
+    assert not re.search(r"(src|href)\s*=|<link|@import|url\(", page, re.IGNORECASE)
+    assert "<script" not in page and "&lt;script&gt;" in page

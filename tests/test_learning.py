@@ -6,7 +6,9 @@ The findings that watch them (learning-overdue, recurrence) are in test_findings
 from __future__ import annotations
 
 import datetime as dt
+import json
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +16,7 @@ import accord.ledger
 from accord.errors import NotFound, UsageError
 from accord.ledger import Ledger
 from accord.testing import FixedClock
+from tests.cli_scenarios import REVIEWED, Capsys, CliLedger, refund_case
 from tests.helpers import PEOPLE, T0, opened_with_prompt_cause, refund_contract, roster, run_case
 
 DAY = dt.timedelta(days=1)
@@ -73,3 +76,32 @@ def test_concurrent_openers_never_share_a_number(db_url: str) -> None:
     assert sorted(int(str(r["incident"])[4:]) for r in results) == list(range(1, 9))
     ids = [la["id"] for r in results for la in r["learning_actions"]]  # type: ignore[attr-defined]
     assert sorted(int(i[3:]) for i in ids) == list(range(1, 17))
+
+
+# -- on the examples, through the command line -------------------------------------------------------
+
+
+def test_learning_close_and_recurrence(capsys: Capsys, tmp_path: Path) -> None:
+    ledger = CliLedger(capsys, tmp_path)
+    ledger.record(refund_case("R-1", attests=REVIEWED))
+    ledger.incident("R-1", "correct", [ledger.seq("R-1", "output.generated")])
+    closed = json.loads(ledger.ok("learning", "close", "LA-1", "--change", "refund-v8",
+                                  "--now", "2026-07-11T00:00:00Z", "--json"))
+    assert (closed["status"], closed["change"], closed["cause"]) == ("closed", "refund-v8", "bad_prompt")
+    code, _, err = ledger.cli("learning", "close", "LA-1", "--change", "again",
+                              "--now", "2026-07-12T00:00:00Z")
+    assert code == 2 and "already closed" in err
+    ledger.record(refund_case("R-2", day="2026-07-05", attests=REVIEWED))   # ran before the fix
+    ledger.record(refund_case("R-3", day="2026-07-12", attests=REVIEWED))   # ran after it
+    ledger.incident("R-2", "correct", [ledger.seq("R-2", "output.generated")], now="2026-07-12T12:00:00Z")
+    ledger.incident("R-3", "correct", [ledger.seq("R-3", "output.generated")], now="2026-07-12T12:00:00Z")
+    findings = json.loads(ledger.ok("findings", "--json", "--now", "2026-07-13T00:00:00Z"))["findings"]
+    assert [(f["rule"], f["case"]) for f in findings if f["rule"] == "recurrence"] == [("recurrence", "R-3")]
+
+
+def test_learning_cannot_close_before_it_was_opened(capsys: Capsys, tmp_path: Path) -> None:
+    ledger = CliLedger(capsys, tmp_path)
+    ledger.record(refund_case("R-1", attests=REVIEWED))
+    ledger.incident("R-1", "correct", [ledger.seq("R-1", "output.generated")])   # opened at NOW
+    code, _, err = ledger.cli("learning", "close", "LA-1", "--change", "x", "--now", "2026-07-01T00:00:00Z")
+    assert code == 2 and "before LA-1 was opened" in err
