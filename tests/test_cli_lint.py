@@ -25,8 +25,6 @@ BROKEN = sorted(p for p in (DATA / "broken").iterdir())
 INVALID = sorted((DATA / "invalid").glob("*.yaml"))
 
 
-
-
 def lint_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
     code, out, _ = run(capsys, "lint", "--format", "json", "--now", NOW, *args)
     return code, json.loads(out)
