@@ -99,6 +99,7 @@ def cli_ledger_with_incident(cli_ledger: Path) -> Path:
 
 def test_cli_learning_list_and_close(
         cli_ledger_with_incident: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`learning list` shows overdue actions; after `learning close` only the open one is overdue."""
     code, out, _ = run(capsys, "learning", "list", "--json", "--now", "2026-03-20T00:00:00Z")
     items = json.loads(out)["learning_actions"]
     assert code == 0 and [(i["id"], i["status"], i["overdue"]) for i in items] == [
@@ -141,6 +142,7 @@ def test_learning_list_json_has_at_least_the_spec_9_keys(capsys: Capsys, tmp_pat
 
 
 def test_cli_drill_prints_json_and_text(cli_ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`accord drill --json` prints the readiness report; as text it goes to stdout and the rate to stderr."""
     code, out, _ = run(capsys, "drill", "--json", "--now", "2026-03-03T00:00:00Z")
     assert code == 0
     assert json.loads(out) == {"workflows": [{
@@ -158,6 +160,7 @@ def test_cli_drill_of_an_unknown_workflow_exits_2(
 
 
 def test_drill_json_keys_and_readiness(capsys: Capsys, tmp_path: Path) -> None:
+    """`accord drill --json` has the SPEC §9 keys per workflow; a case lacking evidence is not ready."""
     ledger = CliLedger(capsys, tmp_path, contracts=(REFUNDS, CLAIMS))
     ledger.record(refund_case("R-1", attests=REVIEWED))
     ledger.record(refund_case("R-2", attests=REVIEWED, policy=None))

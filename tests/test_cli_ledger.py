@@ -38,6 +38,7 @@ CASE = [
 
 
 def test_record_then_case_show_and_export(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Recorded events come back through `case show`, `export` (the SPEC envelope) and a passing `verify`."""
     assert run(capsys, "contract", "apply", "refunds.yaml")[0] == 0
     (workdir / "events.jsonl").write_text(lines(*CASE))
     code, out, _ = run(capsys, "record", "events.jsonl", "--json")
@@ -121,6 +122,7 @@ def test_a_db_that_is_not_a_database_is_one_line(tmp_path: Path,
 
 def test_keygen_checkpoint_and_verify_with_the_public_key(
         workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`keygen` writes a 0600 key, `checkpoint` signs, `verify --pub` checks it; junk is exit 2."""
     run(capsys, "contract", "apply", "refunds.yaml")
     assert run(capsys, "keygen", "--out", "k")[0] == 0
     assert (workdir / "k").stat().st_mode & 0o777 == 0o600

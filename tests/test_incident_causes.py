@@ -263,6 +263,7 @@ def test_incident_causes_and_owners_follow_spec_7(capsys: Capsys, tmp_path: Path
                                                   kwargs: dict[str, Any], failed: str, faulty: str,
                                                   extra: list[str], causes: list[str],
                                                   owners: list[tuple[str, str]]) -> None:
+    """Each scenario's faulty event and failed dimension give SPEC §7's causes and owners, each a person."""
     ledger = CliLedger(capsys, tmp_path)
     ledger.record(refund_case("R-1", **kwargs))
     review = ledger.incident("R-1", failed, [ledger.seq("R-1", faulty)], *extra)

@@ -82,6 +82,7 @@ def test_concurrent_openers_never_share_a_number(db_url: str) -> None:
 
 
 def test_learning_close_and_recurrence(capsys: Capsys, tmp_path: Path) -> None:
+    """A learning action closes once; only a case run after the fix is a recurrence."""
     ledger = CliLedger(capsys, tmp_path)
     ledger.record(refund_case("R-1", attests=REVIEWED))
     ledger.incident("R-1", "correct", [ledger.seq("R-1", "output.generated")])

@@ -132,6 +132,7 @@ def test_sampling_follows_the_published_formula() -> None:
 
 def test_routing_decided_follows_spec_6(db_url: str, tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """Each case gets SPEC §6's route; routing.decided and exception.raised follow the output."""
     cli(capsys, db_url, "contract", "apply", write_contract(tmp_path))
     events = [opened("R-skip", 40, risk=0.1), output("R-skip"),
               opened("R-float", 49.99, risk=0.1), output("R-float"),
@@ -164,6 +165,7 @@ def test_routing_decided_follows_spec_6(db_url: str, tmp_path: Path,
 
 def test_evaluation_errors_review_and_escalate(db_url: str, tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """A rule that cannot be evaluated requires review and raises the exception, never skips."""
     review_block = dict(refund_contract().review.model_dump(mode="json", exclude_none=True),
                         skip_when="confidence > 0.9 && amount == 40")
     exceptions = [{"name": "low-confidence", "when": "confidence < 0.5",
@@ -183,6 +185,7 @@ def test_evaluation_errors_review_and_escalate(db_url: str, tmp_path: Path,
 
 def test_always_and_none_modes(db_url: str, tmp_path: Path,
                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Mode always requires review, mode none requires none, each with its owner and no rule."""
     always = {"mode": "always", "reviewer": "support-agent",
               "attests": ["correct", "appropriately_toned"]}
     cli(capsys, db_url, "contract", "apply", write_contract(tmp_path, review=always))
@@ -199,6 +202,7 @@ def test_always_and_none_modes(db_url: str, tmp_path: Path,
 
 def test_sampled_share_over_10000_cases(sqlite_url: str, tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """Over 10,000 cases a route is sampled in exactly when its published sample value is below the rate."""
     sampled = {"mode": "sampled", "reviewer": "support-agent",
                "attests": ["correct", "appropriately_toned"],
                "sample_rate": 0.1, "sampling_owner": "risk-manager"}
