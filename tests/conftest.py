@@ -1,4 +1,7 @@
-"""Shared fixtures: a ledger on every backend, a fixed clock, contract factories.
+"""Shared fixtures: a ledger on every backend, the refund workflow on it, a CLI ledger.
+
+Plain helpers (the refund contract, rosters, events, case runners) are in helpers.py and
+cli_scenarios.py; this file holds only fixtures.
 
 The storage suite runs against SQLite and PostgreSQL. PostgreSQL is found through
 ACCORD_TEST_POSTGRES; each test gets its own schema, dropped afterwards. Without a
@@ -8,10 +11,10 @@ where an unreachable server fails the run.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -19,12 +22,11 @@ import pytest
 import sqlalchemy as sa
 
 import accord.ledger
-from accord.contract.model import Contract, Roster
 from accord.ledger import Ledger
 from accord.testing import FixedClock
+from tests.helpers import PEOPLE, T0, refund_contract, roster, run_case
 
 PG_URL = os.environ.get("ACCORD_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 _pg_problem: list[str | None] = []
 
 
@@ -67,78 +69,47 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
 
 @pytest.fixture
 def sqlite_url(tmp_path: Any) -> str:
+    """A fresh, empty SQLite ledger URL, for what only SQLite can show (or too slow for both)."""
     return f"sqlite:///{tmp_path}/ledger.db"
 
 
 @pytest.fixture
 def clock() -> FixedClock:
+    """A clock stopped at T0."""
     return FixedClock(T0)
 
 
 @pytest.fixture
 def ledger(db_url: str, clock: FixedClock) -> Iterator[Ledger]:
+    """An empty ledger on each backend, its clock at T0."""
     with accord.ledger.open(db_url, clock=clock) as opened:
         yield opened
 
 
-def refund_contract(**changes: Any) -> Contract:
-    """The SPEC §2 refund-replies contract, with top-level keys replaced by ``changes``."""
-    body: dict[str, Any] = {
-        "accord": 1, "kind": "contract", "workflow": "refund-replies",
-        "title": "Refund request replies",
-        "purpose": "Draft a reply to each refund request that states the correct refund.",
-        "outcome_owner": "support-ops-lead",
-        "attributes": {"amount": "number", "tier": "string", "risk": "number"},
-        "quality_bar": {
-            "correct": "Refund amount and eligibility match the order record.",
-            "compliant": "Follows refund policy RP-4.",
-            "appropriately_toned": "Polite, plain, no blame on the customer.",
-            "margin_safe": "The refund never exceeds what the order cost.",
-        },
-        "policies": [{"id": "refund-policy", "covers": ["compliant"]}],
-        "review": {"mode": "risk_based", "reviewer": "support-agent",
-                   "attests": ["correct", "appropriately_toned"],
-                   "skip_when": "risk < 0.2 && amount < 50", "threshold_owner": "risk-manager"},
-        "exceptions": [{"name": "large-refund", "when": "amount >= 500 || tier == 'enterprise'",
-                        "owner": "refunds-escalations", "decide_within": "4h",
-                        "evidence": ["input", "output", "sources"],
-                        "escalate_to": "support-director"}],
-        "evidence": {"required": ["input", "sources", "output", "edits", "approval", "policy",
-                                  "final_action", "confidence", "prompt_version"],
-                     "retain_for": "400d"},
-        "learning": {"prompt": "ai-enablement", "playbook": "support-enablement",
-                     "data_source": "data-platform", "routing_rule": "support-ops-lead",
-                     "exception_threshold": "risk-manager", "policy": "refunds-policy-owner",
-                     "training_material": "support-enablement"},
-        "accepted_risks": [{"dimension": "margin_safe",
-                            "reason": "Refunds are capped by the payment system."}],
-        "enforce": False,
-    }
-    body.update(changes)
-    return Contract.model_validate(body)
+@pytest.fixture
+def refunds(ledger: Ledger) -> Ledger:
+    """The refund workflow on each backend: the refund contract, every role held (PEOPLE), no cases.
+
+    The incident, drill and learning modules narrow it to their own needs (in memory, or with
+    cases already run) with a module fixture of the same name.
+    """
+    ledger.apply_roster(roster(**PEOPLE))
+    ledger.apply_contract(refund_contract())
+    return ledger
 
 
-def roster(**holders: str) -> Roster:
-    """A roster where each role is held all of 2026 by the named person."""
-    return Roster.model_validate({
-        "accord": 1, "kind": "roster",
-        "roles": {role: {"held_by": [{"person": person, "from": dt.date(2026, 1, 1),
-                                      "until": dt.date(2026, 12, 31)}]}
-                  for role, person in holders.items()},
-    }, strict=False)
+@pytest.fixture
+def cli_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A SQLite ledger for the command line: R-1 complete, R-2 lacking its policy result.
 
-
-def event(case: str, kind: str, at: str, data: dict[str, Any], actor: str = "system:app",
-          **extra: Any) -> dict[str, Any]:
-    return {"case": case, "type": kind, "at": at, "actor": actor, "data": data, **extra}
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run `accord ARGS` as the installed script does: (exit status, stdout, stderr)."""
-    from accord.cli import main
-
-    with pytest.raises(SystemExit) as stopped:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = stopped.value.code
-    return (code if isinstance(code, int) else 0), out, err
+    ACCORD_DB names it and the working directory is its folder, which is returned.
+    """
+    url = f"sqlite:///{tmp_path}/accord.db"
+    monkeypatch.setenv("ACCORD_DB", url)
+    monkeypatch.chdir(tmp_path)
+    with accord.ledger.open(url, clock=FixedClock(T0)) as ledger:
+        ledger.apply_roster(roster(**PEOPLE))
+        ledger.apply_contract(refund_contract())
+        run_case(ledger, "R-1", attests=["correct", "appropriately_toned"])
+        run_case(ledger, "R-2", policy=None, attests=["correct", "appropriately_toned"])
+    return tmp_path

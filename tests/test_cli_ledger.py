@@ -1,4 +1,5 @@
-"""The ledger commands through the real entry point: record, case show, export, verify."""
+"""The ledger commands through the real entry point: record, case show, export, verify, keygen,
+checkpoint and proof."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import event, refund_contract
-from tests.conftest import run_cli as run
+from tests.cli_scenarios import action, cli, full_case, log_size, opened, write_contract, write_events
+from tests.helpers import event, refund_contract
+from tests.helpers import run_cli as run
 
 
 @pytest.fixture
@@ -36,6 +38,7 @@ CASE = [
 
 
 def test_record_then_case_show_and_export(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Recorded events come back through `case show`, `export` (the SPEC envelope) and a passing `verify`."""
     assert run(capsys, "contract", "apply", "refunds.yaml")[0] == 0
     (workdir / "events.jsonl").write_text(lines(*CASE))
     code, out, _ = run(capsys, "record", "events.jsonl", "--json")
@@ -56,6 +59,9 @@ def test_record_then_case_show_and_export(workdir: Path, capsys: pytest.CaptureF
     assert code == 0 and json.loads(out)["ok"] is True
 
 
+# -- accord record refuses bad input whole -----------------------------------------------------------
+
+
 def test_a_malformed_line_stores_nothing_and_names_the_line(
         workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run(capsys, "contract", "apply", "refunds.yaml")
@@ -74,13 +80,49 @@ def test_duplicate_json_keys_are_refused(workdir: Path, capsys: pytest.CaptureFi
     assert code == 2 and "dup.jsonl:1" in err and "case" in err
 
 
+def test_a_batch_with_one_refused_event_stores_nothing(
+        db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cli(capsys, db_url, "contract", "apply", write_contract(tmp_path))
+    before = log_size(capsys, db_url)
+    bad = event("B-1", "review.recorded", "2026-03-02T09:02:00Z",
+                {"reviewer": "system:bot", "attests": ["correct"], "decision": "approved"})
+    events = [*full_case("B-1"), bad, action("B-1")]
+    code, _, err = cli(capsys, db_url, "record", write_events(tmp_path, "b.jsonl", events))
+    assert code == 2 and "b.jsonl:6: data.reviewer:" in err and "Traceback" not in err
+    assert log_size(capsys, db_url) == before
+
+
+@pytest.mark.parametrize("at", ["2026-W10-1T09:00:00Z", "2026-03-02T09:00+01:00"])
+def test_at_must_be_rfc3339(sqlite_url: str, tmp_path: Path, at: str,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    cli(capsys, sqlite_url, "contract", "apply", write_contract(tmp_path))
+    e = opened("W-1")
+    e["at"] = at
+    code, _, err = cli(capsys, sqlite_url, "record", write_events(tmp_path, "w.jsonl", [e]))
+    assert code == 2 and "w.jsonl:1: at:" in err
+
+
+# -- one-line errors ---------------------------------------------------------------------------------
+
+
 def test_unknown_case_is_a_one_line_error(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "case", "show", "nope")
     assert code == 2 and err.strip() == "accord: no case 'nope' in this ledger"
 
 
+def test_a_db_that_is_not_a_database_is_one_line(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "notes.db").write_text("hello\n")
+    code, _, err = run(capsys, "--db", f"sqlite:///{tmp_path}/notes.db", "verify")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+# -- checkpoints and proofs --------------------------------------------------------------------------
+
+
 def test_keygen_checkpoint_and_verify_with_the_public_key(
         workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`keygen` writes a 0600 key, `checkpoint` signs, `verify --pub` checks it; junk is exit 2."""
     run(capsys, "contract", "apply", "refunds.yaml")
     assert run(capsys, "keygen", "--out", "k")[0] == 0
     assert (workdir / "k").stat().st_mode & 0o777 == 0o600

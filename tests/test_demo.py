@@ -1,4 +1,4 @@
-"""`accord demo` through the real entry point, and the incident benchmark's smoke run."""
+"""`accord demo` through the real entry point, and the simulation core it is built on."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import contextlib
 import datetime as dt
 import io
 import json
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -268,38 +266,6 @@ def test_build_demo_needs_an_empty_ledger(tmp_path: Path) -> None:
         ledger.apply_roster(ROOT / "examples" / "roster.yaml")
         with pytest.raises(UsageError, match="empty ledger"):
             demos.build_demo(ledger, seed=1)
-
-
-# -- the incident benchmark ----------------------------------------------------------------------
-
-
-def test_incident_benchmark_quick_run_prints_its_figures() -> None:
-    """`python bench/incident.py --quick` runs and prints the review medians, ratio and drill rate."""
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "incident.py"), "--quick"],
-                          capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
-    assert any(line.startswith("review_incident median at 1,000 events:") for line in lines)
-    assert any(line.startswith("review_incident median at 10,000 events:") for line in lines)
-    assert any(line.startswith("review_incident ratio ") for line in lines)
-    assert any(line.startswith("drill throughput: 500 cases") for line in lines)
-
-
-@pytest.mark.parametrize(("script", "args", "starts"), [
-    ("ingest.py", ["--events", "2000", "--single", "100"],
-     ["(a) batches of 1,000: accord", "(b) one event per transaction: accord", "bytes stored per record:"]),
-    ("verify.py", ["--events", "3000"], ["log:", "verify: accord"]),
-    ("route.py", ["--decisions", "2000", "--events", "1000"], ["routing:", "ingest (batches of 1,000)"]),
-])
-def test_ledger_benchmarks_small_runs_print_their_figures(script: str, args: list[str],
-                                                          starts: list[str]) -> None:
-    """The ingest, verify and route benchmarks run end to end at small sizes (figures not judged)."""
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / script), *args],
-                          capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0, done.stderr
-    for start in starts:
-        assert any(line.lstrip().startswith(start) for line in done.stdout.splitlines()), (
-            start, done.stdout)
 
 
 class _BalancedHtml(HTMLParser):

@@ -1,11 +1,12 @@
-"""`accord drill` (SPEC §7): readiness, failing counts, examples and deterministic samples."""
+"""`accord drill` (SPEC §7): readiness, failing counts, examples and deterministic samples.
+
+The command's output and exit statuses are checked in test_cli_incident.py.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +15,7 @@ from accord.errors import NotFound
 from accord.ledger import Ledger
 from accord.review.questions import keys
 from accord.testing import FixedClock, MemoryStore
-from tests.conftest import T0, refund_contract, roster
-from tests.test_incident import PEOPLE, memory_ledger, run, run_case
+from tests.helpers import PEOPLE, T0, memory_ledger, refund_contract, roster, run_case
 
 NOW = T0 + dt.timedelta(days=1)
 
@@ -95,35 +95,3 @@ def test_a_sample_takes_the_cases_with_the_smallest_seeded_hash() -> None:
         assert sorted(report["examples"]["owner"]) == sorted(expected)  # type: ignore[index]
         assert ledger.drill(sample=3, seed=seed, now=NOW) == ledger.drill(
             sample=3, seed=seed, now=NOW), "the same seed gives the same drill"
-
-
-# -- through the command line ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def cli_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    url = f"sqlite:///{tmp_path}/accord.db"
-    monkeypatch.setenv("ACCORD_DB", url)
-    with accord.ledger.open(url, clock=FixedClock(T0)) as ledger:
-        ledger.apply_roster(roster(**PEOPLE))
-        ledger.apply_contract(refund_contract())
-        run_case(ledger, "R-1", attests=["correct", "appropriately_toned"])
-        run_case(ledger, "R-2", policy=None, attests=["correct", "appropriately_toned"])
-    return tmp_path
-
-
-def test_cli_drill_prints_json_and_text(cli_ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "drill", "--json", "--now", "2026-03-03T00:00:00Z")
-    assert code == 0
-    assert json.loads(out) == {"workflows": [{
-        "workflow": "refund-replies", "cases": 2, "ready": 1, "readiness": 0.5,
-        "failing": {**{key: 0 for key in keys()}, "evidence": 1},
-        "examples": {**{key: [] for key in keys()}, "evidence": ["R-2"]}}]}
-    code, out, err = run(capsys, "drill", "--sample", "1", "--seed", "3")
-    assert code == 0 and "refund-replies:" in out and "cases/s" in err
-
-
-def test_cli_drill_of_an_unknown_workflow_exits_2(
-        cli_ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "drill", "--workflow", "nope")
-    assert code == 2 and "nope" in err and "Traceback" not in err

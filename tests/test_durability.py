@@ -11,8 +11,7 @@ import threading
 import accord.ledger
 from accord.integrity import verify as integrity
 from accord.ledger import Ledger
-from tests.conftest import refund_contract
-from tests.test_ledger import opened
+from tests.helpers import opened, refund_contract
 
 WRITER = r"""
 import sys

@@ -1,4 +1,7 @@
-"""Learning actions (open, list, close) and the findings that watch them (SPEC §6–§7)."""
+"""Learning actions (SPEC §7): opened with an incident, one per cause and role; listed; closed once.
+
+The findings that watch them (learning-overdue, recurrence) are in test_findings.py.
+"""
 
 from __future__ import annotations
 
@@ -13,26 +16,17 @@ import accord.ledger
 from accord.errors import NotFound, UsageError
 from accord.ledger import Ledger
 from accord.testing import FixedClock
-from tests.conftest import T0, refund_contract, roster
-from tests.test_incident import PEOPLE, memory_ledger, run, run_case, seq
+from tests.cli_scenarios import REVIEWED, Capsys, CliLedger, refund_case
+from tests.helpers import PEOPLE, T0, opened_with_prompt_cause, refund_contract, roster, run_case
 
 DAY = dt.timedelta(days=1)
 
 
-def opened_with_prompt_cause(ledger: Ledger, case: str = "R-1", now: dt.datetime = T0 + 2 * DAY,
-                             summary: str = "Refunded the wrong amount") -> dict[str, object]:
-    output = seq(ledger, case, "output.generated")
-    return ledger.open_incident(case, failed=["correct"], faulty=[output],
-                         summary=summary, by="dana@example.com", now=now).as_json()
-
-
 @pytest.fixture
-def refunds(ledger: Ledger) -> Ledger:
-    """The refund workflow on every backend, with one complete case R-1."""
-    ledger.apply_roster(roster(**PEOPLE))
-    ledger.apply_contract(refund_contract())
-    run_case(ledger, "R-1", attests=["correct", "appropriately_toned"])
-    return ledger
+def refunds(refunds: Ledger) -> Ledger:
+    """The refund workflow on every backend (conftest), with one complete case R-1."""
+    run_case(refunds, "R-1", attests=["correct", "appropriately_toned"])
+    return refunds
 
 
 def test_open_lists_one_open_learning_action_per_cause_and_role(refunds: Ledger) -> None:
@@ -84,88 +78,31 @@ def test_concurrent_openers_never_share_a_number(db_url: str) -> None:
     assert sorted(int(i[3:]) for i in ids) == list(range(1, 17))
 
 
-# -- findings -----------------------------------------------------------------------------------
+# -- on the examples, through the command line -------------------------------------------------------
 
 
-def found(ledger: Ledger, rule: str, now: dt.datetime) -> list[tuple[str | None, int | None]]:
-    return [(f.case, f.seq) for f in ledger.findings(now) if f.rule == rule]
+def test_learning_close_and_recurrence(capsys: Capsys, tmp_path: Path) -> None:
+    """A learning action closes once; only a case run after the fix is a recurrence."""
+    ledger = CliLedger(capsys, tmp_path)
+    ledger.record(refund_case("R-1", attests=REVIEWED))
+    ledger.incident("R-1", "correct", [ledger.seq("R-1", "output.generated")])
+    closed = json.loads(ledger.ok("learning", "close", "LA-1", "--change", "refund-v8",
+                                  "--now", "2026-07-11T00:00:00Z", "--json"))
+    assert (closed["status"], closed["change"], closed["cause"]) == ("closed", "refund-v8", "bad_prompt")
+    code, _, err = ledger.cli("learning", "close", "LA-1", "--change", "again",
+                              "--now", "2026-07-12T00:00:00Z")
+    assert code == 2 and "already closed" in err
+    ledger.record(refund_case("R-2", day="2026-07-05", attests=REVIEWED))   # ran before the fix
+    ledger.record(refund_case("R-3", day="2026-07-12", attests=REVIEWED))   # ran after it
+    ledger.incident("R-2", "correct", [ledger.seq("R-2", "output.generated")], now="2026-07-12T12:00:00Z")
+    ledger.incident("R-3", "correct", [ledger.seq("R-3", "output.generated")], now="2026-07-12T12:00:00Z")
+    findings = json.loads(ledger.ok("findings", "--json", "--now", "2026-07-13T00:00:00Z"))["findings"]
+    assert [(f["rule"], f["case"]) for f in findings if f["rule"] == "recurrence"] == [("recurrence", "R-3")]
 
 
-def test_learning_overdue_fires_for_an_open_action_past_due_only() -> None:
-    ledger = memory_ledger()
-    run_case(ledger, "R-1", attests=["correct", "appropriately_toned"])
-    opened_with_prompt_cause(ledger)
-    due = T0 + 16 * DAY
-    assert found(ledger, "learning-overdue", due) == [], "not past due at its due time"
-    overdue = [f for f in ledger.findings(due + dt.timedelta(seconds=1))
-               if f.rule == "learning-overdue"]
-    assert len(overdue) == 2 and "LA-1" in overdue[0].message and "ai-enablement" in overdue[0].message
-    ledger.close_learning("LA-1", "refund-v8", by=None, now=due + DAY).as_json()
-    assert len(found(ledger, "learning-overdue", due + 2 * DAY)) == 1, "a closed action is not overdue"
-
-
-def test_recurrence_fires_only_for_a_case_opened_after_the_fix() -> None:
-    ledger = memory_ledger()
-    minutes = 24 * 60
-    run_case(ledger, "R-1", attests=["correct", "appropriately_toned"])
-    run_case(ledger, "R-before", attests=["correct", "appropriately_toned"], start=1 * minutes)
-    opened_with_prompt_cause(ledger, "R-1", now=T0 + 2 * DAY)
-    ledger.close_learning("LA-1", "refund-v8", by=None, now=T0 + 3 * DAY).as_json()
-    run_case(ledger, "R-after", attests=["correct", "appropriately_toned"], start=4 * minutes)
-    late = opened_with_prompt_cause(ledger, "R-before", now=T0 + 5 * DAY)
-    again = opened_with_prompt_cause(ledger, "R-after", now=T0 + 5 * DAY)
-    findings = [f for f in ledger.findings(T0 + 6 * DAY) if f.rule == "recurrence"]
-    assert [f.case for f in findings] == ["R-after"], "a case that ran before the fix is no evidence"
-    assert str(again["incident"]) in findings[0].message and "refund-v8" in findings[0].message
-    assert "bad_prompt" in findings[0].message and late["incident"] == "INC-2"
-
-
-def test_tool_blame_fires_for_an_incident_that_blames_the_tool_without_a_faulty_event() -> None:
-    ledger = memory_ledger()
-    for case in ("R-1", "R-2", "R-3"):
-        run_case(ledger, case, attests=["correct", "appropriately_toned"])
-    for case, summary in (("R-1", "The AI hallucinated a refund"), ("R-2", "The maintainer sent it twice")):
-        ledger.open_incident(case, failed=["correct"], faulty=[],
-                      summary=summary, by="dana@example.com", now=T0 + 2 * DAY).as_json()
-    opened_with_prompt_cause(ledger, "R-3", summary="The model hallucinated")
-    blamed = [f for f in ledger.findings(T0 + 3 * DAY) if f.rule == "tool-blame"]
-    assert [f.case for f in blamed] == ["R-1"], "a faulty event or a word merely containing 'ai' is no blame"
-    assert "'AI'" in blamed[0].message
-
-
-# -- through the command line ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def cli_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    url = f"sqlite:///{tmp_path}/accord.db"
-    monkeypatch.setenv("ACCORD_DB", url)
-    with accord.ledger.open(url, clock=FixedClock(T0)) as ledger:
-        ledger.apply_roster(roster(**PEOPLE))
-        ledger.apply_contract(refund_contract())
-        run_case(ledger, "R-1", attests=["correct", "appropriately_toned"])
-        opened_with_prompt_cause(ledger)
-    return tmp_path
-
-
-def test_cli_learning_list_and_close(cli_ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "learning", "list", "--json", "--now", "2026-03-20T00:00:00Z")
-    items = json.loads(out)["learning_actions"]
-    assert code == 0 and [(i["id"], i["status"], i["overdue"]) for i in items] == [
-        ("LA-1", "open", True), ("LA-2", "open", True)]
-    code, out, _ = run(capsys, "learning", "close", "LA-1", "--change", "refund-v8",
-                       "--by", "pat@example.com", "--now", "2026-03-10T00:00:00Z", "--json")
-    assert code == 0 and json.loads(out)["status"] == "closed"
-    code, out, _ = run(capsys, "learning", "list", "--open")
-    assert code == 0 and "LA-2" in out and "LA-1" not in out
-    code, out, _ = run(capsys, "findings", "--json", "--now", "2026-03-20T00:00:00Z")
-    overdue = [f for f in json.loads(out)["findings"] if f["rule"] == "learning-overdue"]
-    assert [f["case"] for f in overdue] == ["R-1"] and "LA-2" in overdue[0]["message"]
-
-
-def test_cli_closing_twice_exits_2(cli_ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "learning", "close", "LA-1", "--change", "refund-v8")[0] == 0
-    code, _, err = run(capsys, "learning", "close", "LA-1", "--change", "refund-v9")
-    assert code == 2 and "already closed" in err and "Traceback" not in err
-    code, _, err = run(capsys, "learning", "close", "LA-9", "--change", "x")
-    assert code == 2 and "no learning action 'LA-9'" in err
+def test_learning_cannot_close_before_it_was_opened(capsys: Capsys, tmp_path: Path) -> None:
+    ledger = CliLedger(capsys, tmp_path)
+    ledger.record(refund_case("R-1", attests=REVIEWED))
+    ledger.incident("R-1", "correct", [ledger.seq("R-1", "output.generated")])   # opened at NOW
+    code, _, err = ledger.cli("learning", "close", "LA-1", "--change", "x", "--now", "2026-07-01T00:00:00Z")
+    assert code == 2 and "before LA-1 was opened" in err

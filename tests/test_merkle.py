@@ -23,6 +23,7 @@ from accord.integrity.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from tests.helpers import proof_problem
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "rfc6962.json").read_text())
 LEAVES = [leaf_hash(bytes.fromhex(data)) for data in VECTORS["leaves_hex"]]
@@ -150,7 +151,7 @@ def _inclusion_case(draw: st.DrawFn) -> tuple[list[bytes], int, int, list[bytes]
 def test_every_inclusion_proof_verifies(case: tuple[list[bytes], int, int, list[bytes]]) -> None:
     """The audit path of any leaf in any tree verifies against that tree's root."""
     leaves, index, size, proof = case
-    verify_inclusion(leaves[index], index, size, proof, root(leaves))
+    assert proof_problem(verify_inclusion, leaves[index], index, size, proof, root(leaves)) is None
 
 
 @settings(max_examples=150, deadline=None)
@@ -227,7 +228,7 @@ def _consistency_case(draw: st.DrawFn) -> tuple[list[bytes], int, int, list[byte
 def test_every_consistency_proof_verifies(case: tuple[list[bytes], int, int, list[bytes]]) -> None:
     """The proof between any two sizes of a growing log verifies against their roots."""
     leaves, old, new, proof = case
-    verify_consistency(old, new, root(leaves[:old]), root(leaves), proof)
+    assert proof_problem(verify_consistency, old, new, root(leaves[:old]), root(leaves), proof) is None
 
 
 @settings(max_examples=150, deadline=None)
@@ -289,8 +290,8 @@ def test_a_rewritten_prefix_is_caught_by_the_consistency_proof() -> None:
 def test_trivial_consistency_cases() -> None:
     """From the empty tree or to the same size the proof is empty; other inputs are refused with reasons."""
     leaves = _leaves(6)
-    verify_consistency(0, 6, EMPTY_ROOT, root(leaves), [])
-    verify_consistency(6, 6, root(leaves), root(leaves), [])
+    assert proof_problem(verify_consistency, 0, 6, EMPTY_ROOT, root(leaves), []) is None
+    assert proof_problem(verify_consistency, 6, 6, root(leaves), root(leaves), []) is None
     with pytest.raises(ProofError, match="never shrinks"):
         verify_consistency(6, 5, root(leaves), root(leaves[:5]), [])
     with pytest.raises(ProofError, match="roots differ"):

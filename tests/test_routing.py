@@ -1,8 +1,12 @@
-"""Routing, scoped review, exceptions with SLAs, enforcement and queues (SPEC §5–§6)."""
+"""Route decisions (SPEC §6): skip rules, the routed scope, exception routes and their due
+times, sampling. Through the library, and on every backend through `accord record` and
+`accord case show` (tests/cli_scenarios.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
+import hashlib
+import json
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,30 +17,10 @@ from accord.errors import ActionRefused
 from accord.ledger import Ledger
 from accord.runtime.routing import sample_value
 from accord.testing import FixedClock, MemoryStore
-from tests.conftest import T0, refund_contract, roster
+from tests.cli_scenarios import DUE, OUT_AT, cli, jcli, opened, output, route, write_contract, write_events
+from tests.helpers import T0, at, open_case, refund_contract
 
-PEOPLE = {"support-ops-lead": "dana@example.com", "support-agent": "ann@example.com",
-          "refunds-escalations": "eve@example.com", "support-director": "sam@example.com",
-          "risk-manager": "rik@example.com", "ai-enablement": "ali@example.com",
-          "support-enablement": "sue@example.com", "data-platform": "dan@example.com",
-          "refunds-policy-owner": "pia@example.com"}
-
-
-def at(minutes: float) -> dt.datetime:
-    return T0 + dt.timedelta(minutes=minutes)
-
-
-def open_case(ledger: Ledger, case: str, amount: float = 120, tier: str = "standard",
-              risk: float = 0.5) -> accord.ledger.Case:
-    return ledger.case("refund-replies", case, {"amount": amount, "tier": tier, "risk": risk},
-                       at=at(0))
-
-
-@pytest.fixture
-def refunds(ledger: Ledger) -> Ledger:
-    ledger.apply_roster(roster(**PEOPLE))
-    ledger.apply_contract(refund_contract())
-    return ledger
+# -- what the route requires -------------------------------------------------------------------------
 
 
 def test_low_risk_small_refund_skips_review(refunds: Ledger) -> None:
@@ -77,165 +61,6 @@ def test_exception_route_raises_with_due_time_and_review_stays(refunds: Ledger) 
     assert [e.type for e in list(refunds.events("R-4"))].count("exception.raised") == 1
 
 
-def test_partial_scope_does_not_satisfy_the_route(refunds: Ledger) -> None:
-    case = open_case(refunds, "R-5")
-    case.output("Refund 120", model="m", prompt_version="v7", confidence=0.9, at=at(1))
-    case.review(reviewer="ann@example.com", attests=["appropriately_toned"], at=at(2))
-    assert not refunds.case_view("R-5").evidence.approval.holds
-    assert [i.case for i in refunds.review_queue(at(3))] == ["R-5"]
-    case.review(reviewer="ann@example.com", attests=["correct"], at=at(4))
-    assert refunds.case_view("R-5").evidence.approval.holds, "two approvals together cover the scope"
-    assert refunds.review_queue(at(5)) == []
-
-
-def test_a_later_rejection_takes_back_an_approval(refunds: Ledger) -> None:
-    case = open_case(refunds, "R-6")
-    case.output("Refund 120", model="m", prompt_version="v7", confidence=0.9, at=at(1))
-    case.review(reviewer="ann@example.com", attests=["whole_action"], at=at(2))
-    assert refunds.case_view("R-6").evidence.approval.holds
-    case.review(reviewer="ann@example.com", attests=["correct"], decision="changes_requested", at=at(3))
-    assert not refunds.case_view("R-6").evidence.approval.holds
-
-
-def test_an_edit_after_approval_needs_a_new_approval(refunds: Ledger) -> None:
-    case = open_case(refunds, "R-7")
-    case.output("Refund 120", model="m", prompt_version="v7", confidence=0.9, at=at(1))
-    case.review(reviewer="ann@example.com", attests=["whole_action"], at=at(2))
-    case.edit("Refund 130", by="ann@example.com", at=at(3))
-    assert not refunds.case_view("R-7").evidence.approval.holds
-
-
-def enforced(ledger: Ledger) -> None:
-    ledger.apply_contract(refund_contract(enforce=True))
-
-
-def test_enforced_workflow_refuses_an_unapproved_action_and_stores_nothing(refunds: Ledger) -> None:
-    enforced(refunds)
-    case = open_case(refunds, "R-8")
-    case.output("Refund 120", model="m", prompt_version="v7", confidence=0.9, at=at(1))
-    before = len(list(refunds.events("R-8")))
-    with pytest.raises(ActionRefused) as err:
-        case.action("email.sent", by="system:mailer", at=at(2))
-    assert any("approval attesting correct, appropriately_toned" in m for m in err.value.missing)
-    assert any("evidence input" in m for m in err.value.missing)
-    assert len(list(refunds.events("R-8"))) == before
-
-
-def test_enforced_workflow_accepts_a_complete_case(refunds: Ledger) -> None:
-    enforced(refunds)
-    case = open_case(refunds, "R-9")
-    case.input("Please refund order 77", at=at(0.5))
-    case.source("orders://77", version="2026-03", at=at(0.6))
-    case.output("Refund 120", model="m", prompt_version="v7", confidence=0.9, at=at(1))
-    case.policy("refund-policy", version="RP-4", result="pass", at=at(1.5))
-    case.review(reviewer="ann@example.com", attests=["correct", "appropriately_toned"], at=at(2))
-    case.action("email.sent", by="system:mailer", at=at(3))
-    assert list(refunds.events("R-9"))[-1].type == "action.taken"
-
-
-def test_enforced_action_with_a_failed_policy_needs_an_override(refunds: Ledger) -> None:
-    enforced(refunds)
-    case = open_case(refunds, "R-10")
-    case.input("x", at=at(0.5))
-    case.source("orders://1", at=at(0.6))
-    case.output("Refund 120", model="m", prompt_version="v7", confidence=0.9, at=at(1))
-    case.policy("refund-policy", version="RP-4", result="fail", at=at(1.5))
-    case.review(reviewer="ann@example.com", attests=["whole_action"], at=at(2))
-    with pytest.raises(ActionRefused, match="override of failed policy refund-policy"):
-        case.action("email.sent", by="system:mailer", at=at(3))
-    case.override(by="dana@example.com", what="refund-policy", reason="goodwill", at=at(4))
-    case.action("email.sent", by="system:mailer", at=at(5))
-
-
-def test_unenforced_unapproved_action_is_recorded_and_found(refunds: Ledger) -> None:
-    case = open_case(refunds, "R-11")
-    case.output("Refund 120", model="m", prompt_version="v7", confidence=0.9, at=at(1))
-    case.action("email.sent", by="system:mailer", at=at(2))
-    rules = {(f.rule, f.case) for f in refunds.findings(at(10))}
-    assert ("unapproved-action", "R-11") in rules
-    assert ("evidence-gap", "R-11") in rules
-
-
-def test_overdue_exception_escalates_exactly_once(refunds: Ledger) -> None:
-    case = open_case(refunds, "R-12", amount=900)
-    route = case.output("Refund 900", model="m", prompt_version="v7", confidence=0.9, at=at(1))
-    assert refunds.tick(at(100)) == [], "not due yet"
-    items = refunds.exception_queue(at(100))
-    assert [(i.case, i.role, i.overdue) for i in items] == [("R-12", "refunds-escalations", False)]
-    written = refunds.tick(at(600))
-    assert len(written) == 1 and written[0].at == route.due
-    assert written[0].escalate_to == "support-director"
-    assert refunds.tick(at(700)) == [], "escalated once"
-    items = refunds.exception_queue(at(700))
-    assert [(i.role, i.overdue) for i in items] == [("support-director", True)]
-    found = [f for f in refunds.findings(at(700)) if f.rule == "exception-overdue"]
-    assert [f.case for f in found] == ["R-12"]
-    kinds = [e.type for e in list(refunds.events("R-12"))]
-    assert kinds.count("exception.escalated") == 1
-
-
-def test_on_time_decision_by_the_owner_clears_the_exception(refunds: Ledger) -> None:
-    case = open_case(refunds, "R-13", amount=900)
-    case.output("Refund 900", model="m", prompt_version="v7", confidence=0.9, at=at(1))
-    case.decide(decider="eve@example.com", decision="approved", at=at(60))
-    assert refunds.tick(at(600)) == []
-    assert refunds.exception_queue(at(600)) == []
-    rules = {f.rule for f in refunds.findings(at(600)) if f.case == "R-13"}
-    assert "exception-overdue" not in rules and "reviewer-not-in-role" not in rules
-
-
-def test_reviewer_outside_the_role_is_found(refunds: Ledger) -> None:
-    case = open_case(refunds, "R-14")
-    case.output("Refund 120", model="m", prompt_version="v7", confidence=0.9, at=at(1))
-    case.review(reviewer="mallory@example.com", attests=["whole_action"], at=at(2))
-    found = [f for f in refunds.findings(at(3)) if f.rule == "reviewer-not-in-role"]
-    assert [f.case for f in found] == ["R-14"] and "mallory@example.com" in found[0].message
-
-
-def test_vacant_outcome_owner_is_found(ledger: Ledger) -> None:
-    ledger.apply_contract(refund_contract())
-    open_case(ledger, "R-15")
-    found = [f for f in ledger.findings(at(3)) if f.rule == "owner-vacancy"]
-    assert [f.case for f in found] == ["R-15"]
-
-
-def test_sampled_share_is_close_to_the_sample_rate() -> None:
-    inside = sum(sample_value("claims-triage", f"C-{i}") < 0.1 for i in range(10_000))
-    assert abs(inside / 10_000 - 0.1) < 0.015
-
-
-def test_sampling_follows_the_published_formula() -> None:
-    import hashlib
-
-    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(T0))
-    ledger.apply_contract(refund_contract(review={
-        "mode": "sampled", "reviewer": "support-agent", "attests": ["correct"],
-        "sample_rate": 0.5, "sampling_owner": "risk-manager"},
-        quality_bar={"correct": "ok"}, policies=[], accepted_risks=[], exceptions=[]))
-    for i in range(40):
-        case = open_case(ledger, f"S-{i}")
-        route = case.output("x", model="m", prompt_version="v", at=at(1))
-        value = int(hashlib.sha256(f"refund-replies:S-{i}".encode()).hexdigest()[:8], 16) / 2**32
-        assert route.review == ("sampled_in" if value < 0.5 else "sampled_out")
-        assert route.rule == "sample_rate 0.5" and route.rule_owner == "risk-manager"
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(amount=st.floats(0, 2000, allow_nan=False), risk=st.floats(0, 1, allow_nan=False),
-       tier=st.sampled_from(["standard", "enterprise", "gold"]),
-       confidence=st.one_of(st.none(), st.floats(0, 1, allow_nan=False)))
-def test_routing_the_same_case_twice_gives_the_same_decision(
-        amount: float, risk: float, tier: str, confidence: float | None) -> None:
-    decisions = []
-    for _ in range(2):
-        ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(T0))
-        ledger.apply_contract(refund_contract())
-        case = open_case(ledger, "R-same", amount=amount, tier=tier, risk=risk)
-        route = case.output("x", model="m", prompt_version="v", confidence=confidence, at=at(1))
-        decisions.append(route)
-    assert decisions[0] == decisions[1]
-
-
 def test_two_exception_routes_of_one_name_each_keep_their_own_owner_and_sla() -> None:
     """Names need not be unique: the matched route's owner and SLA decide, not its namesake's."""
     routes = [{"name": "large-refund", "when": "amount >= 500", "owner": "refunds-escalations",
@@ -260,3 +85,138 @@ def test_a_returned_route_is_a_copy_the_ledger_does_not_depend_on() -> None:
     route.inputs.clear()
     with pytest.raises(ActionRefused, match="approval"):
         case.action("email.sent", by="system:mailer", at=at(2))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(amount=st.floats(0, 2000, allow_nan=False), risk=st.floats(0, 1, allow_nan=False),
+       tier=st.sampled_from(["standard", "enterprise", "gold"]),
+       confidence=st.one_of(st.none(), st.floats(0, 1, allow_nan=False)))
+def test_routing_the_same_case_twice_gives_the_same_decision(
+        amount: float, risk: float, tier: str, confidence: float | None) -> None:
+    decisions = []
+    for _ in range(2):
+        ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(T0))
+        ledger.apply_contract(refund_contract())
+        case = open_case(ledger, "R-same", amount=amount, tier=tier, risk=risk)
+        route = case.output("x", model="m", prompt_version="v", confidence=confidence, at=at(1))
+        decisions.append(route)
+    assert decisions[0] == decisions[1]
+
+
+# -- sampling ----------------------------------------------------------------------------------------
+
+
+def test_sampled_share_is_close_to_the_sample_rate() -> None:
+    inside = sum(sample_value("claims-triage", f"C-{i}") < 0.1 for i in range(10_000))
+    assert abs(inside / 10_000 - 0.1) < 0.015
+
+
+def test_sampling_follows_the_published_formula() -> None:
+    import hashlib
+
+    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(T0))
+    ledger.apply_contract(refund_contract(review={
+        "mode": "sampled", "reviewer": "support-agent", "attests": ["correct"],
+        "sample_rate": 0.5, "sampling_owner": "risk-manager"},
+        quality_bar={"correct": "ok"}, policies=[], accepted_risks=[], exceptions=[]))
+    for i in range(40):
+        case = open_case(ledger, f"S-{i}")
+        route = case.output("x", model="m", prompt_version="v", at=at(1))
+        value = int(hashlib.sha256(f"refund-replies:S-{i}".encode()).hexdigest()[:8], 16) / 2**32
+        assert route.review == ("sampled_in" if value < 0.5 else "sampled_out")
+        assert route.rule == "sample_rate 0.5" and route.rule_owner == "risk-manager"
+
+
+# -- routing.decided through the command line --------------------------------------------------------
+
+
+def test_routing_decided_follows_spec_6(db_url: str, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Each case gets SPEC §6's route; routing.decided and exception.raised follow the output."""
+    cli(capsys, db_url, "contract", "apply", write_contract(tmp_path))
+    events = [opened("R-skip", 40, risk=0.1), output("R-skip"),
+              opened("R-float", 49.99, risk=0.1), output("R-float"),
+              opened("R-edge", 50, risk=0.1), output("R-edge"),
+              opened("R-large", 600, risk=0.1), output("R-large"),
+              opened("R-ent", 10, tier="enterprise", risk=0.1), output("R-ent", confidence=None)]
+    assert cli(capsys, db_url, "record", write_events(tmp_path, "e.jsonl", events))[0] == 0
+    expected = {"R-skip": ("skipped", None), "R-float": ("skipped", None),
+                "R-edge": ("required", None), "R-large": ("required", "large-refund"),
+                "R-ent": ("skipped", "large-refund")}
+    for case, (review_kind, exception) in expected.items():
+        r = route(capsys, db_url, case)
+        assert (r["review"], r["exception"]) == (review_kind, exception), case
+        assert r["rule"] == "risk < 0.2 && amount < 50" and r["rule_owner"] == "risk-manager"
+        assert r["reviewer_role"] == "support-agent"
+        assert r["attests"] == ["correct", "appropriately_toned"]
+        assert r["due"] == (DUE if exception else None)
+        assert r["exception_owner"] == ("refunds-escalations" if exception else None)
+        assert set(r["inputs"]) == {"amount", "tier", "risk", "confidence"}
+        assert r["errors"] == [] and r["contract_version"] == 1
+    assert route(capsys, db_url, "R-ent")["inputs"]["confidence"] is None
+    # routing.decided has the output's `at` and the next seq; exception.raised follows it
+    view = jcli(capsys, db_url, "case", "show", "R-large")
+    kinds = [(e["type"], e["at"]) for e in view["events"]]
+    assert kinds[1:] == [("output.generated", OUT_AT), ("routing.decided", OUT_AT),
+                         ("exception.raised", OUT_AT)]
+    seqs = [e["seq"] for e in view["events"]]
+    assert seqs[2] == seqs[1] + 1 and seqs[3] == seqs[2] + 1
+
+
+def test_evaluation_errors_review_and_escalate(db_url: str, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """A rule that cannot be evaluated requires review and raises the exception, never skips."""
+    review_block = dict(refund_contract().review.model_dump(mode="json", exclude_none=True),
+                        skip_when="confidence > 0.9 && amount == 40")
+    exceptions = [{"name": "low-confidence", "when": "confidence < 0.5",
+                   "owner": "refunds-escalations", "decide_within": "1d",
+                   "evidence": ["input", "output"], "escalate_to": "support-director"}]
+    cli(capsys, db_url, "contract", "apply",
+        write_contract(tmp_path, review=review_block, exceptions=exceptions))
+    events = [opened("C-none", 40), output("C-none", confidence=None),
+              opened("C-int", 40), output("C-int", confidence=0.95)]
+    assert cli(capsys, db_url, "record", write_events(tmp_path, "e.jsonl", events))[0] == 0
+    missing = route(capsys, db_url, "C-none")
+    assert missing["review"] == "required" and missing["exception"] == "low-confidence"
+    assert len(missing["errors"]) == 2 and missing["due"] == "2026-03-03T09:01:00Z"
+    # `number` binds as a double and `amount == 40` holds for the integer 40
+    assert route(capsys, db_url, "C-int")["review"] == "skipped"
+
+
+def test_always_and_none_modes(db_url: str, tmp_path: Path,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Mode always requires review, mode none requires none, each with its owner and no rule."""
+    always = {"mode": "always", "reviewer": "support-agent",
+              "attests": ["correct", "appropriately_toned"]}
+    cli(capsys, db_url, "contract", "apply", write_contract(tmp_path, review=always))
+    none = {"mode": "none", "threshold_owner": "risk-manager"}
+    cli(capsys, db_url, "contract", "apply",
+        write_contract(tmp_path, "none.yaml", workflow="refund-none", review=none))
+    events = [opened("A-1"), output("A-1"), opened("N-1", workflow="refund-none"), output("N-1")]
+    assert cli(capsys, db_url, "record", write_events(tmp_path, "e.jsonl", events))[0] == 0
+    a = route(capsys, db_url, "A-1")
+    assert (a["review"], a["rule"], a["rule_owner"]) == ("required", None, "support-ops-lead")
+    n = route(capsys, db_url, "N-1")
+    assert (n["review"], n["rule"], n["rule_owner"]) == ("not_required", None, "risk-manager")
+
+
+def test_sampled_share_over_10000_cases(sqlite_url: str, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Over 10,000 cases a route is sampled in exactly when its published sample value is below the rate."""
+    sampled = {"mode": "sampled", "reviewer": "support-agent",
+               "attests": ["correct", "appropriately_toned"],
+               "sample_rate": 0.1, "sampling_owner": "risk-manager"}
+    cli(capsys, sqlite_url, "contract", "apply", write_contract(tmp_path, review=sampled))
+    events = [e for i in range(10_000) for e in (opened(f"S-{i}"), output(f"S-{i}"))]
+    assert cli(capsys, sqlite_url, "record", write_events(tmp_path, "e.jsonl", events))[0] == 0
+    code, out, _ = cli(capsys, sqlite_url, "export", "--format", "jsonl")
+    assert code == 0
+    routes = [e for e in map(json.loads, out.splitlines()) if e["type"] == "routing.decided"]
+    assert len(routes) == 10_000
+    for r in routes:
+        value = int(hashlib.sha256(f"refund-replies:{r['case']}".encode()).hexdigest()[:8], 16) / 2**32
+        assert r["data"]["sample_value"] == value
+        assert r["data"]["review"] == ("sampled_in" if value < 0.1 else "sampled_out")
+        assert r["data"]["rule"] == "sample_rate 0.1" and r["data"]["rule_owner"] == "risk-manager"
+    share = sum(r["data"]["review"] == "sampled_in" for r in routes) / len(routes)
+    assert abs(share - 0.1) <= 0.015

@@ -12,8 +12,7 @@ import accord.ledger
 from accord.integrity import verify as integrity
 from accord.integrity.checkpoint import load_signer, load_verifier, write_keypair
 from accord.ledger import Ledger
-from tests.conftest import refund_contract
-from tests.test_ledger import opened, output
+from tests.helpers import opened, output, proof_problem, refund_contract
 
 N_CASES = 6
 
@@ -194,12 +193,15 @@ def test_a_checkpoint_of_another_ledger_fails(filled: Ledger, tmp_path: Path,
 
 
 def test_inclusion_proofs_verify_against_the_root(filled: Ledger) -> None:
+    """The first, a middle and the last record's proofs lead to the root of the whole log."""
     import base64
 
     from accord.integrity import merkle
     n = size(filled)
+    log_root = merkle.root([e.leaf_hash for e in filled.events()])
     for seq in (1, n // 2, n):
         p = filled.proof(seq).as_json()
-        merkle.verify_inclusion(base64.b64decode(p["leaf_hash"]), seq - 1, n,
-                                [base64.b64decode(h) for h in p["proof"]],
-                                base64.b64decode(p["root"]))
+        assert (p["size"], base64.b64decode(p["root"])) == (n, log_root)
+        assert proof_problem(merkle.verify_inclusion, base64.b64decode(p["leaf_hash"]), seq - 1, n,
+                             [base64.b64decode(h) for h in p["proof"]],
+                             base64.b64decode(p["root"])) is None

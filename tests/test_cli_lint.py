@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from accord.cli import cli
 from accord.contract.lint import rules
-from tests.conftest import run_cli as run
+from tests.helpers import run_cli as run
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -23,8 +23,6 @@ ROSTER = str(EXAMPLES / "roster.yaml")
 NOW = "2026-06-01T00:00:00Z"
 BROKEN = sorted(p for p in (DATA / "broken").iterdir())
 INVALID = sorted((DATA / "invalid").glob("*.yaml"))
-
-
 
 
 def lint_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
