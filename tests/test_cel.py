@@ -21,6 +21,7 @@ from accord.rules import (
     Rule,
     RuleError,
     compile_rule,
+    compile_rules,
     problems,
 )
 
@@ -392,6 +393,32 @@ def test_inputs_the_rule_does_not_read_are_not_checked() -> None:
     assert compile_rule("amount < 50", SPEC).evaluate({"amount": 1, "tier": 7}) is True
 
 
+# -- rule sets -----------------------------------------------------------------------------------
+
+
+def test_a_rule_set_gives_each_rule_its_own_value() -> None:
+    rules = compile_rules(["risk < 0.2 && amount < 50", "amount >= 500 || tier == 'enterprise'"], SPEC)
+    assert rules.outcomes({"amount": 40, "risk": 0.1, "tier": "standard"}) == [True, False]
+    assert rules.outcomes({"amount": 900.0, "risk": 0.1, "tier": "standard"}) == [False, True]
+
+
+def test_in_a_rule_set_an_error_belongs_to_the_rule_that_errs() -> None:
+    rules = compile_rules(["confidence > 0.8", "amount >= 500", "tier.size() > 'x'.size()"], SPEC)
+    first, second, third = rules.outcomes({"amount": 900.0, "tier": 5})
+    assert isinstance(first, EvaluationError) and "confidence" in str(first)
+    assert second is True
+    assert isinstance(third, EvaluationError) and "tier is 5, not a string" in str(third)
+
+
+def test_a_rule_set_keeps_each_rules_comment_to_itself() -> None:
+    rules = compile_rules(["amount < 50 // small refunds", "tier == 'gold' || true // always"], SPEC)
+    assert rules.outcomes({"amount": 40.0, "tier": "x"}) == [True, True]
+
+
+def test_an_empty_rule_set_has_no_outcomes() -> None:
+    assert compile_rules([], SPEC).outcomes({}) == []
+
+
 # -- properties ----------------------------------------------------------------------------------
 
 Spelled = tuple[str, str]
@@ -486,6 +513,21 @@ def _loose_rules() -> st.SearchStrategy[str]:
         st.tuples(inner, st.sampled_from(["size", "contains", "matches", "exists"]),
                   st.lists(inner, max_size=2)).map(lambda t: f"({t[0]}).{t[1]}({', '.join(t[2])})")),
         max_leaves=8)
+
+
+def _said(outcome: bool | EvaluationError) -> bool | str:
+    return outcome if isinstance(outcome, bool) else str(outcome)
+
+
+@settings(PROPERTY, max_examples=200)
+@given(st.lists(st.one_of(_loose_rules(), _promoted_rules().map(lambda r: r[0])), min_size=1, max_size=4),
+       _inputs())
+def test_a_rule_set_gives_what_each_rule_gives_alone(expressions: list[str], inputs: dict[str, Any]) -> None:
+    """Evaluated together in one CEL list, rules keep their own values and their own errors."""
+    usable = [e for e in expressions if not problems(e, ATTRIBUTES)]
+    together = compile_rules(usable, ATTRIBUTES).outcomes(inputs)
+    alone = [compile_rule(e, ATTRIBUTES).outcome(inputs) for e in usable]
+    assert [_said(o) for o in together] == [_said(o) for o in alone], (usable, inputs)
 
 
 @settings(PROPERTY, max_examples=200)

@@ -7,9 +7,11 @@ from accord.rules._cel import (
     EvaluationError,
     Rule,
     RuleError,
+    RuleSet,
     compile_rule,
+    compile_rules,
     problems,
 )
 
 __all__ = ["MAX_LIST_ELEMENTS", "MAX_NESTING", "MAX_RULE_LENGTH", "EvaluationError", "Rule", "RuleError",
-           "compile_rule", "problems"]
+           "RuleSet", "compile_rule", "compile_rules", "problems"]

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -39,7 +39,7 @@ from accord.rules._diagnose import MAX_NESTING, cel_errors, describe, offset_of,
 from accord.rules._promote import Promotion
 
 __all__ = ["MAX_LIST_ELEMENTS", "MAX_NESTING", "MAX_RULE_LENGTH", "EvaluationError", "Rule", "RuleError",
-           "compile_rule", "problems"]
+           "RuleSet", "compile_rule", "compile_rules", "problems"]
 
 MAX_RULE_LENGTH: Final = 4096
 """Characters in one rule; a longer one is refused before CEL parses it."""
@@ -73,6 +73,8 @@ class EvaluationError(AccordError):
 
 Inputs = Mapping[str, Any]
 Bind = Callable[[str, Any], Any]
+Binder = tuple[str, type, Bind]
+"""A name a rule reads, the Python type CEL takes as it is, and the binder for any other value."""
 
 _ARENA_EVALUATIONS: Final = 1024
 """Evaluations that share one protobuf arena (each leaves ~100 bytes there until it is dropped)."""
@@ -105,9 +107,10 @@ class Rule:
     text: str
     names: frozenset[str]
     """The declared attributes (and possibly ``confidence``) the rule reads."""
-    _binders: tuple[tuple[str, type, Bind], ...] = field(repr=False, compare=False)
-    """Each name read, the Python type CEL takes as is, and the binder for any other value."""
+    _binders: tuple[Binder, ...] = field(repr=False, compare=False)
     _program: cel.Expression = field(repr=False, compare=False)
+    _checked: str = field(repr=False, compare=False)
+    """The text CEL checked: the rule with its integer literals promoted."""
 
     def evaluate(self, inputs: Inputs) -> bool:
         """The rule's value for ``inputs`` (attribute name → value; an absent or None value is unbound).
@@ -116,19 +119,62 @@ class Rule:
         unbound name the rule needs, overflow, division by zero, an invalid regular
         expression, or an input that is not of its declared type.
         """
-        data: dict[str, Any] = {}
-        for name, ready, bind in self._binders:
-            value = inputs.get(name)
-            if value is not None:
-                data[name] = value if type(value) is ready else bind(name, value)
-        try:
-            result = self._program.eval(data=data, arena=_ARENA.take()).value()
-        except (TypeError, ValueError, RuntimeError) as err:  # text C++ cannot take: a lone surrogate
-            unfit = [name for name, value in data.items() if isinstance(value, str) and not _is_text(value)]
-            raise EvaluationError(f"{', '.join(unfit) or 'an input'} is not valid text: {err}") from err
+        result = _run(self._program, _bind(self._binders, inputs))
         if type(result) is bool:
             return result
         raise EvaluationError(_STATUS.sub("", str(result)))  # a rule checked as bool yields bool or error
+
+    def outcome(self, inputs: Inputs) -> bool | EvaluationError:
+        """:meth:`evaluate`'s value, or the error it would raise."""
+        try:
+            return self.evaluate(inputs)
+        except EvaluationError as err:
+            return err
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Rules over the same attributes evaluated together: one CEL evaluation per case.
+
+    CEL evaluates the list ``[rule, rule, …]``; only when that errs (some rule errs,
+    or an input is of the wrong type) is each rule evaluated on its own, so that
+    each error belongs to its rule. Rules have no side effects: the values are the
+    ones each rule gives alone.
+    """
+
+    rules: tuple[Rule, ...]
+    _binders: tuple[Binder, ...] = field(repr=False, compare=False)
+    _program: cel.Expression | None = field(repr=False, compare=False)
+
+    def outcomes(self, inputs: Inputs) -> list[bool | EvaluationError]:
+        """Each rule's value for ``inputs``, in order, or the :class:`EvaluationError` it raises."""
+        if self._program is not None:
+            try:
+                values = _run(self._program, _bind(self._binders, inputs), plain=True)
+            except EvaluationError:
+                values = None
+            if type(values) is list:
+                return values
+        return [rule.outcome(inputs) for rule in self.rules]
+
+
+def _bind(binders: tuple[Binder, ...], inputs: Inputs) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for name, ready, bind in binders:
+        value = inputs.get(name)
+        if value is not None:
+            data[name] = value if type(value) is ready else bind(name, value)
+    return data
+
+
+def _run(program: cel.Expression, data: dict[str, Any], plain: bool = False) -> Any:
+    """CEL's value for ``data``: a Python value, or CEL's error message as a string."""
+    try:
+        result = program.eval(data=data, arena=_ARENA.take())
+    except (TypeError, ValueError, RuntimeError) as err:  # text C++ cannot take: a lone surrogate
+        unfit = [name for name, value in data.items() if isinstance(value, str) and not _is_text(value)]
+        raise EvaluationError(f"{', '.join(unfit) or 'an input'} is not valid text: {err}") from err
+    return result.plain_value() if plain else result.value()
 
 
 def problems(expression: str, attributes: Mapping[str, str]) -> list[str]:
@@ -149,6 +195,25 @@ def compile_rule(expression: str, attributes: Mapping[str, str]) -> Rule:
     return _compile_cached(expression, tuple(sorted(attributes.items())))
 
 
+def compile_rules(expressions: Sequence[str], attributes: Mapping[str, str]) -> RuleSet:
+    """The rules compiled to be evaluated together (see :class:`RuleSet`).
+
+    Raises :class:`RuleError` for the first rule that does not compile.
+    """
+    declared = tuple(sorted(attributes.items()))
+    rules = tuple(_compile_cached(expression, declared) for expression in expressions)
+    binders = {binder[0]: binder for rule in rules for binder in rule._binders}
+    program = None
+    if len(rules) > 1:
+        # a newline ends each rule's own `//` comment before the bracket
+        together = "[" + ", ".join(f"({rule._checked}\n)" for rule in rules) + "]"
+        try:
+            program = _environment(declared).compile(together)
+        except RuntimeError:  # deeper than CEL nests: each rule is evaluated alone
+            program = None
+    return RuleSet(rules, tuple(binders[name] for name in sorted(binders)), program)
+
+
 @functools.lru_cache(maxsize=1024)
 def _compile_cached(expression: str, attributes: tuple[tuple[str, str], ...]) -> Rule:
     analysis = _analyse(expression, attributes)
@@ -158,7 +223,8 @@ def _compile_cached(expression: str, attributes: tuple[tuple[str, str], ...]) ->
     kinds = [(name, declared.get(name, "number") if name != CONFIDENCE else "number")
              for name in sorted(analysis.names)]
     binders = tuple((name, _READY[kind], _BIND[kind]) for name, kind in kinds)
-    return Rule(text=expression, names=analysis.names, _binders=binders, _program=analysis.program)
+    return Rule(text=expression, names=analysis.names, _binders=binders, _program=analysis.program,
+                _checked=analysis.checked)
 
 
 # -- analysis ------------------------------------------------------------------------------------
@@ -169,6 +235,7 @@ class _Analysis:
     problems: tuple[str, ...]
     program: cel.Expression | None = None
     names: frozenset[str] = frozenset()
+    checked: str = ""
 
 
 @functools.lru_cache(maxsize=1024)
@@ -205,7 +272,7 @@ def _analyse(expression: str, attributes: tuple[tuple[str, str], ...]) -> _Analy
     found += _bad_patterns(tree, expression)
     if found:
         return _Analysis(tuple(found))
-    return _Analysis((), program, frozenset(names_read(tree) & set(readable)))
+    return _Analysis((), program, frozenset(names_read(tree) & set(readable)), promotion.text)
 
 
 def _refused(expression: str, attributes: tuple[tuple[str, str], ...]) -> str | None:
