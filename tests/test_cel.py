@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import cel_expr_python.cel as cel
@@ -239,6 +241,18 @@ def test_problems_never_raises_on_any_text(text: str) -> None:
 def test_text_that_is_not_unicode_is_a_problem_not_a_crash() -> None:
     assert problems("tier == '\udc80'", ATTRIBUTES) == [
         "is not valid text: it holds an unpaired surrogate code point"]
+
+
+def test_the_rules_in_the_contract_docs_are_rules() -> None:
+    """docs/contracts.md's examples, and its advice for mixed types, hold."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "contracts.md").read_text()
+    section = text[text.index("### Rules in CEL"):text.index("## Roster file")]
+    examples = re.findall(r'^(?:skip_when|when): "(.*)"$', section, re.MULTILINE)
+    assert len(examples) == 3
+    for example in examples:
+        assert problems(example, SPEC) == [], example
+    assert "double(count) > amount" in section and problems("double(count) > amount", ATTRIBUTES) == []
+    assert "7.0 / 2" in section and problems("7.0 / 2 < amount", ATTRIBUTES) == []
 
 
 # -- limits --------------------------------------------------------------------------------------
