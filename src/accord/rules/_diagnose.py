@@ -84,7 +84,7 @@ def describe(errors: Sequence[CelError], text: str, locate: Callable[[CelError],
     and an undeclared name is reported once.
     """
     problems: list[str] = []
-    seen: set[str] = set()
+    names: set[str] = set()
     syntax = False
     for error in errors:
         offset = locate(error)
@@ -100,9 +100,9 @@ def describe(errors: Sequence[CelError], text: str, locate: Callable[[CelError],
             problem = f"does not parse{at_text}: {_syntax(error.message.removeprefix('Syntax error: '))}"
         elif undeclared:
             name = undeclared[1]
-            if name in seen:
+            if name in names:
                 continue
-            seen.add(name)
+            names.add(name)
             if offset is not None and text[offset:offset + 1] == "(":
                 problem = f"calls {name}(){at_text}, which CEL does not define"
             else:
@@ -115,8 +115,7 @@ def describe(errors: Sequence[CelError], text: str, locate: Callable[[CelError],
                        "present on every case")
         else:
             problem = f"does not {'parse' if parsing else 'compile'}{at_text}: {error.message}"
-        if problem not in seen:
-            seen.add(problem)
+        if problem not in problems:
             problems.append(problem)
     return problems
 
