@@ -25,6 +25,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/route.py
+	$(BIN)/python bench/cel.py
 	$(BIN)/python bench/incident.py
 
 clean:

@@ -32,10 +32,11 @@ def test_incident_benchmark_quick_run_prints_its_figures() -> None:
      ["(a) batches of 1,000: accord", "(b) one event per transaction: accord", "bytes stored per record:"]),
     ("verify.py", ["--events", "3000"], ["log:", "verify: accord"]),
     ("route.py", ["--decisions", "2000", "--events", "1000"], ["routing:", "ingest (batches of 1,000)"]),
+    ("cel.py", ["--cases", "200", "--repeat", "1"], ["200 cases, best of 1", "accord / raw eval:"]),
 ])
 def test_ledger_benchmarks_small_runs_print_their_figures(script: str, args: list[str],
                                                           starts: list[str]) -> None:
-    """The ingest, verify and route benchmarks run end to end at small sizes (figures not judged)."""
+    """The ingest, verify, route and rule benchmarks run end to end at small sizes (figures not judged)."""
     done = subprocess.run([sys.executable, str(ROOT / "bench" / script), *args],
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr

@@ -48,6 +48,22 @@ def test_missing_confidence_in_a_rule_reviews_rather_than_skips(refunds: Ledger)
     assert route.inputs["confidence"] is None
 
 
+def test_an_exception_rule_that_errs_escalates_and_later_routes_are_not_tried(refunds: Ledger) -> None:
+    """The first route whose `when` errs is taken (escalate rather than let through); its error
+    is recorded, and routes after it are neither evaluated nor reported."""
+    route = {"owner": "refunds-escalations", "decide_within": "4h", "evidence": ["input"],
+             "escalate_to": "support-director"}
+    refunds.apply_contract(refund_contract(exceptions=[
+        {**route, "name": "tiny", "when": "amount < 1"},
+        {**route, "name": "unsure", "when": "confidence < 0.5 || amount > 1000"},
+        {**route, "name": "also-unsure", "when": "confidence < 0.6"}]))
+    case = open_case(refunds, "R-3b", amount=10, risk=0.5)
+    route_taken = case.output("x", model="m", prompt_version="v7", at=at(1))
+    assert route_taken.exception == "unsure" and route_taken.review == "required"
+    assert route_taken.errors == ['exception unsure when: No value with name "confidence" found in '
+                                  'Activation; escalating instead']
+
+
 def test_exception_route_raises_with_due_time_and_review_stays(refunds: Ledger) -> None:
     case = open_case(refunds, "R-4", amount=900, risk=0.1)
     route = case.output("Refund 900", model="m", prompt_version="v7", confidence=0.95, at=at(1))

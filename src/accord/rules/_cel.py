@@ -1,88 +1,58 @@
-"""accord's rules language: the CEL subset contracts use, compiled to Python closures.
+"""accord's rules language: CEL, checked and evaluated by cel-expr-python (Google's C++ CEL).
 
-Contracts carry CEL expressions (``review.skip_when``, ``exceptions[].when``,
-SPEC §2 and §6) over declared, typed case attributes plus ``confidence``.
-cel-python parses them and is the reference semantics, but its interpreter is
-far too slow for routing, so :func:`compile_rule` type-checks a rule once and
-compiles it into plain Python closures that behave exactly as cel-python does —
-the same result, and an error exactly when cel-python errs (the property test in
-``tests/test_cel.py`` holds the two side by side).
+Contracts carry CEL expressions (``review.skip_when``, ``exceptions[].when``)
+over the contract's declared, typed case attributes plus ``confidence``. Any
+expression that CEL type-checks to a boolean over those names is a rule —
+macros, ``has()``, ``string()`` and the rest of CEL's standard library included.
+accord adds four things around CEL:
 
-The subset
-    literals: integers (decimal and ``0x`` hex), doubles, strings (all quote
-    forms, raw and escaped), ``true``/``false``, ``null``; declared attribute
-    names and ``confidence``; ``!``, unary ``-``, ``&&``, ``||``, ``? :``,
-    ``< <= > >= == !=``, ``x in [..]`` with a list literal, ``+ - * / %``,
-    parentheses, list literals (after ``in`` and inside ``size()``),
-    ``size(x)``/``x.size()`` of a string or list, the string methods
-    ``startsWith``, ``endsWith``, ``contains`` and ``matches`` (RE2), and the
-    conversions ``int(x)`` (truncating towards zero) and ``double(x)`` of a number.
+- types: ``number`` attributes and ``confidence`` are CEL doubles, ``integer``
+  ones ints, ``string`` strings and ``boolean`` bools; inputs are bound strictly
+  by declared type (an integer sent for a number binds as a double);
+- integer literals that face a double are promoted (``amount == 40`` holds for
+  40.0), see :mod:`accord.rules._promote`;
+- limits, checked before CEL's checker runs: :data:`MAX_RULE_LENGTH` characters,
+  :data:`MAX_LIST_ELEMENTS` elements in a list literal, and CEL's own nesting
+  limit :data:`MAX_NESTING`; a constant regular expression that RE2 refuses is a
+  problem at lint time rather than an error on every case;
+- problems written for a person, one line each, see :mod:`accord.rules._diagnose`.
 
-Not in it (each reported as "not supported by accord's rule compiler"):
-    ``has()`` (attributes are always present; an absent ``confidence`` makes
-    the rule fail towards review), macros, other functions and methods, field
-    selection, indexing, maps, messages, bytes and unsigned literals, string
-    concatenation.
-
-Typing
-    ``number`` attributes and ``confidence`` are CEL doubles, ``integer`` ones
-    CEL ints. An integer literal facing a number is read as a number (SPEC §6),
-    so ``amount == 40`` holds for 40.0. Otherwise both sides of an operator
-    have one type, with the one mixed case cel-python evaluates: a number
-    ordered against an integer (``amount < count``, not ``count > amount``).
-    Anything that cel-python could never evaluate is a problem at lint time.
-
-Errors at evaluation (:class:`EvaluationError`) are CEL's: an absent name (such
-as ``confidence``), integer overflow, integer division or modulo by zero, an
-invalid run-time regular expression, or an input of the wrong type. ``&&`` and
-``||`` absorb an error when the other side decides (``false && error`` is
-false, ``error || true`` is true), as CEL's commutative logic does.
+Evaluation errors are CEL's (an absent ``confidence``, division by zero,
+overflow, a bad regular expression at run time, an input of the wrong type):
+:class:`EvaluationError`. ``&&`` and ``||`` absorb an error when the other side
+decides, as CEL defines.
 """
 
 from __future__ import annotations
 
 import functools
-import math
-import operator
-import sys
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
-import lark
-import re2  # type: ignore[import-untyped]
-from celpy import Environment, Runner
-from celpy.celparser import CELParseError, CELParser
-from celpy.celtypes import BoolType, DoubleType, IntType, StringType
-from celpy.evaluation import CELEvalError
+import cel_expr_python.cel as cel
 
 from accord.errors import AccordError
-from accord.rules._check import (
-    BOOLEAN,
-    INT64_MAX,
-    INT64_MIN,
-    INTEGER,
-    NUMBER,
-    REGEX_OPTIONS,
-    STRING,
-    Arithmetic,
-    Call,
-    Checker,
-    Comparison,
-    Conditional,
-    ListLiteral,
-    Literal,
-    Logical,
-    Membership,
-    Name,
-    Negate,
-    Node,
-    Not,
-    ParseTree,
-    rewrite_promoted,
-)
+from accord.rules._ast import Node, TooDeep, names_read, read, walk
+from accord.rules._diagnose import MAX_NESTING, cel_errors, describe, offset_of, where, yields
+from accord.rules._promote import Promotion
 
-__all__ = ["EvaluationError", "Rule", "RuleError", "compile_rule", "evaluate_reference", "problems"]
+__all__ = ["MAX_LIST_ELEMENTS", "MAX_NESTING", "MAX_RULE_LENGTH", "EvaluationError", "Rule", "RuleError",
+           "RuleSet", "compile_rule", "compile_rules", "problems"]
+
+MAX_RULE_LENGTH: Final = 4096
+"""Characters in one rule; a longer one is refused before CEL parses it."""
+MAX_LIST_ELEMENTS: Final = 1000
+"""Elements in one list literal of a rule; a longer list is refused before CEL checks it."""
+CONFIDENCE: Final = "confidence"
+"""The name under which a rule reads the output's confidence (a double, absent when none was sent)."""
+
+_CEL_TYPES: Final = {"number": cel.Type.DOUBLE, "integer": cel.Type.INT, "string": cel.Type.STRING,
+                     "boolean": cel.Type.BOOL}
+_INT64_MIN: Final = -(2**63)
+_INT64_MAX: Final = 2**63 - 1
+_STATUS: Final = re.compile(r"^[A-Z_]+: ")
 
 
 class RuleError(AccordError):
@@ -102,8 +72,32 @@ class EvaluationError(AccordError):
 
 
 Inputs = Mapping[str, Any]
-Evaluate = Callable[[Inputs], Any]
 Bind = Callable[[str, Any], Any]
+Binder = tuple[str, type, Bind]
+"""A name a rule reads, the Python type CEL takes as it is, and the binder for any other value."""
+
+_ARENA_EVALUATIONS: Final = 1024
+"""Evaluations that share one protobuf arena (each leaves ~100 bytes there until it is dropped)."""
+
+
+class _Arena:
+    """The arena evaluations allocate in: reusing one is a third cheaper than one per evaluation,
+    and replacing it every :data:`_ARENA_EVALUATIONS` keeps memory bounded."""
+
+    __slots__ = ("arena", "left")
+
+    def __init__(self) -> None:
+        self.arena = cel.Arena()
+        self.left = _ARENA_EVALUATIONS
+
+    def take(self) -> Any:
+        self.left -= 1
+        if self.left < 0:
+            self.arena, self.left = cel.Arena(), _ARENA_EVALUATIONS
+        return self.arena
+
+
+_ARENA: Final = _Arena()
 
 
 @dataclass(frozen=True)
@@ -112,69 +106,125 @@ class Rule:
 
     text: str
     names: frozenset[str]
-    """The identifiers the rule reads (declared attributes and possibly ``confidence``)."""
-    _binders: tuple[tuple[str, Bind], ...] = field(repr=False, compare=False)
-    _run: Evaluate = field(repr=False, compare=False)
+    """The declared attributes (and possibly ``confidence``) the rule reads."""
+    _binders: tuple[Binder, ...] = field(repr=False, compare=False)
+    _program: cel.Expression = field(repr=False, compare=False)
+    _checked: str = field(repr=False, compare=False)
+    """The text CEL checked: the rule with its integer literals promoted."""
 
     def evaluate(self, inputs: Inputs) -> bool:
-        """The rule's value for ``inputs`` (attribute name → value; an absent or None value is absent).
+        """The rule's value for ``inputs`` (attribute name → value; an absent or None value is unbound).
 
-        Raises :class:`EvaluationError` when CEL evaluation errs: an absent name the
-        rule needs, integer overflow, division by zero, an input of the wrong type.
+        Raises :class:`EvaluationError` with CEL's message when evaluation errs: an
+        unbound name the rule needs, overflow, division by zero, an invalid regular
+        expression, or an input that is not of its declared type.
         """
-        env: dict[str, Any] = {}
-        for name, bind in self._binders:
-            value = inputs.get(name)
-            if value is not None:
-                env[name] = bind(name, value)
-        return bool(self._run(env))
+        result = _run(self._program, _bind(self._binders, inputs))
+        if type(result) is bool:
+            return result
+        raise EvaluationError(_STATUS.sub("", str(result)))  # a rule checked as bool yields bool or error
+
+    def outcome(self, inputs: Inputs) -> bool | EvaluationError:
+        """:meth:`evaluate`'s value, or the error it would raise."""
+        try:
+            return self.evaluate(inputs)
+        except EvaluationError as err:
+            return err
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Rules over the same attributes evaluated together: one CEL evaluation per case.
+
+    CEL evaluates the list ``[rule, rule, …]``; only when that errs (some rule errs,
+    or an input is of the wrong type) is each rule evaluated on its own, so that
+    each error belongs to its rule. Rules have no side effects: the values are the
+    ones each rule gives alone.
+    """
+
+    rules: tuple[Rule, ...]
+    _binders: tuple[Binder, ...] = field(repr=False, compare=False)
+    _program: cel.Expression | None = field(repr=False, compare=False)
+
+    def outcomes(self, inputs: Inputs) -> list[bool | EvaluationError]:
+        """Each rule's value for ``inputs``, in order, or the :class:`EvaluationError` it raises."""
+        if self._program is not None:
+            try:
+                values = _run(self._program, _bind(self._binders, inputs), plain=True)
+            except EvaluationError:
+                values = None
+            if type(values) is list:
+                return values
+        return [rule.outcome(inputs) for rule in self.rules]
+
+
+def _bind(binders: tuple[Binder, ...], inputs: Inputs) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for name, ready, bind in binders:
+        value = inputs.get(name)
+        if value is not None:
+            data[name] = value if type(value) is ready else bind(name, value)
+    return data
+
+
+def _run(program: cel.Expression, data: dict[str, Any], plain: bool = False) -> Any:
+    """CEL's value for ``data``: a Python value, or CEL's error message as a string."""
+    try:
+        result = program.eval(data=data, arena=_ARENA.take())
+    except (TypeError, ValueError, RuntimeError) as err:  # text C++ cannot take: a lone surrogate
+        unfit = [name for name, value in data.items() if isinstance(value, str) and not _is_text(value)]
+        raise EvaluationError(f"{', '.join(unfit) or 'an input'} is not valid text: {err}") from err
+    return result.plain_value() if plain else result.value()
 
 
 def problems(expression: str, attributes: Mapping[str, str]) -> list[str]:
     """What is wrong with a rule, for lint rule ``invalid-rule``; empty when it compiles.
 
-    Each problem is one line: it does not parse (with cel-python's column), it
-    does not yield a boolean, it reads a name that is neither a declared attribute
-    nor ``confidence``, or it uses a construct outside accord's subset. Never raises.
+    Each problem is one line: the rule is empty or over a limit, does not parse
+    (with line and column), reads a name that is neither a declared attribute nor
+    ``confidence``, has a type error, or does not yield a boolean. Never raises.
     """
-    return _analyse(expression, attributes).problems
+    return list(_analyse(expression, tuple(sorted(attributes.items()))).problems)
 
 
 def compile_rule(expression: str, attributes: Mapping[str, str]) -> Rule:
-    """The rule compiled for fast evaluation; cached by expression and attribute types.
+    """The rule compiled for evaluation; cached by expression and attribute types.
 
     Raises :class:`RuleError` with the :func:`problems` of a rule that does not compile.
     """
     return _compile_cached(expression, tuple(sorted(attributes.items())))
 
 
-def evaluate_reference(expression: str, attributes: Mapping[str, str], inputs: Inputs) -> bool:
-    """The rule's value as cel-python itself computes it (slow: for tests and double-checks).
+def compile_rules(expressions: Sequence[str], attributes: Mapping[str, str]) -> RuleSet:
+    """The rules compiled to be evaluated together (see :class:`RuleSet`).
 
-    Integer literals are promoted as in :func:`compile_rule`. Raises :class:`RuleError`
-    when the rule does not compile and :class:`EvaluationError` when cel-python errs.
+    Raises :class:`RuleError` for the first rule that does not compile.
     """
-    runner, names = _reference_program(expression, tuple(sorted(attributes.items())))
-    activation: dict[str, Any] = {}
-    for name, bind in _binders(names, attributes):
-        value = inputs.get(name)
-        if value is not None:
-            activation[name] = _CEL_VALUE[_declared(name, attributes)](bind(name, value))
-    try:
-        result = runner.evaluate(activation)
-    except IndexError as err:  # cel-python 0.5.0 crashes formatting `error && error`: still an error
-        raise EvaluationError(f"cel-python: {err}") from err
-    except OverflowError as err:  # its int() of an infinity escapes as Python's error: still an error
-        raise EvaluationError(f"cel-python: {err}") from err
-    except ValueError as err:  # its int64 check raises a bare ValueError("overflow"), even
-        # comparing double(-2**63) with int(double(-2**63)), which holds no int64 overflow
-        raise EvaluationError(f"cel-python: {err}") from err
-    except CELEvalError as err:
-        message = str(err.args[0] if err.args else err).split(" (in activation")[0]
-        raise EvaluationError(f"cel-python: {message}") from err
-    if not isinstance(result, BoolType):
-        raise EvaluationError(f"cel-python: {expression!r} yielded {result!r}, not a boolean")
-    return bool(result)
+    declared = tuple(sorted(attributes.items()))
+    rules = tuple(_compile_cached(expression, declared) for expression in expressions)
+    binders = {binder[0]: binder for rule in rules for binder in rule._binders}
+    program = None
+    if len(rules) > 1:
+        # a newline ends each rule's own `//` comment before the bracket
+        together = "[" + ", ".join(f"({rule._checked}\n)" for rule in rules) + "]"
+        try:
+            program = _environment(declared).compile(together)
+        except RuntimeError:  # deeper than CEL nests: each rule is evaluated alone
+            program = None
+    return RuleSet(rules, tuple(binders[name] for name in sorted(binders)), program)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compile_cached(expression: str, attributes: tuple[tuple[str, str], ...]) -> Rule:
+    analysis = _analyse(expression, attributes)
+    if analysis.problems or analysis.program is None:
+        raise RuleError(expression, list(analysis.problems))
+    declared = dict(attributes)
+    kinds = [(name, declared.get(name, "number") if name != CONFIDENCE else "number")
+             for name in sorted(analysis.names)]
+    binders = tuple((name, _READY[kind], _BIND[kind]) for name, kind in kinds)
+    return Rule(text=expression, names=analysis.names, _binders=binders, _program=analysis.program,
+                _checked=analysis.checked)
 
 
 # -- analysis ------------------------------------------------------------------------------------
@@ -182,83 +232,106 @@ def evaluate_reference(expression: str, attributes: Mapping[str, str], inputs: I
 
 @dataclass(frozen=True)
 class _Analysis:
-    tree: ParseTree | None
-    root: Node | None
-    problems: list[str]
-    names: list[str]
-
-
-def _analyse(expression: str, attributes: Mapping[str, str]) -> _Analysis:
-    if not expression.strip():
-        return _Analysis(None, None, ["is empty: write a CEL expression that yields a boolean"], [])
-    try:
-        tree = _parser().parse(expression)
-    except CELParseError as err:
-        return _Analysis(None, None, [_parse_problem(expression, err)], [])
-    except lark.exceptions.LarkError as err:
-        return _Analysis(None, None, [f"does not parse: {str(err).splitlines()[0]}"], [])
-    checker = Checker(expression, attributes)
-    root = checker.check(tree)
-    return _Analysis(tree, root, checker.problems, checker.names)
-
-
-@functools.cache
-def _parser() -> CELParser:
-    return CELParser()
-
-
-@functools.cache
-def _reference_environment() -> Environment:
-    limit = sys.getrecursionlimit()
-    environment = Environment()
-    sys.setrecursionlimit(limit)  # Environment() raises the process-wide limit; keep ours
-    return environment
-
-
-def _parse_problem(expression: str, err: CELParseError) -> str:
-    """cel-python's parse error on one line: where it stopped and what it found there."""
-    context = str(err.args[0]).splitlines()[0].strip() if err.args else ""
-    where = f"line {err.line}, column {err.column}" if "\n" in expression else f"column {err.column}"
-    cause = err.__context__
-    if isinstance(cause, lark.exceptions.UnexpectedToken):
-        found = ("the end of the expression" if cause.token.type == "$END"
-                 else f"{str(cause.token)!r}")
-    elif isinstance(cause, lark.exceptions.UnexpectedCharacters):
-        found = f"{cause.char!r}"
-    else:
-        found = "something unexpected"
-    hint = "; compare with ==" if found == "'='" else ""
-    return f"does not parse: cel-python stops at {where} of `{context}`, finding {found}{hint}"
-
-
-@functools.lru_cache(maxsize=256)
-def _reference_program(expression: str, attributes: tuple[tuple[str, str], ...]) -> tuple[Runner, list[str]]:
-    analysis = _analyse(expression, dict(attributes))
-    if analysis.problems or analysis.tree is None or analysis.root is None:
-        raise RuleError(expression, analysis.problems)
-    rewrite_promoted(analysis.root)
-    return _reference_environment().program(analysis.tree), analysis.names
+    problems: tuple[str, ...]
+    program: cel.Expression | None = None
+    names: frozenset[str] = frozenset()
+    checked: str = ""
 
 
 @functools.lru_cache(maxsize=1024)
-def _compile_cached(expression: str, attributes: tuple[tuple[str, str], ...]) -> Rule:
-    declared = dict(attributes)
-    analysis = _analyse(expression, declared)
-    if analysis.problems or analysis.root is None:
-        raise RuleError(expression, analysis.problems)
-    return Rule(text=expression, names=frozenset(analysis.names),
-                _binders=_binders(analysis.names, declared), _run=_compile(analysis.root))
+def _analyse(expression: str, attributes: tuple[tuple[str, str], ...]) -> _Analysis:
+    refused = _refused(expression, attributes)
+    if refused:
+        return _Analysis((refused,))
+    env = _environment(attributes)
+    readable = [*(name for name, _ in attributes if name != CONFIDENCE), CONFIDENCE]
+    try:
+        tree = read(env.compile(expression, disable_check=True).serialize())
+    except RuntimeError as err:
+        return _Analysis(tuple(describe(cel_errors(err), expression,
+                                        lambda e: offset_of(expression, e.line, e.column),
+                                        readable, parsing=True)))
+    except TooDeep:
+        return _Analysis((f"nests deeper than CEL allows ({MAX_NESTING} levels): simplify it",))
+    found = _long_lists(tree, expression)
+    if found:
+        return _Analysis(tuple(found))
+    promotion = Promotion(expression, tree)
+    while True:
+        try:
+            program = env.compile(promotion.text)
+            break
+        except RuntimeError as err:
+            errors = cel_errors(err)
+            if not promotion.promote(errors):
+                return _Analysis(tuple(describe(errors, expression, promotion.locate, readable,
+                                                parsing=False)))
+    returned = program.return_type()
+    if returned != cel.Type.BOOL:
+        found.append(f"does not yield a boolean: it yields {yields(returned.name())}")
+    found += _bad_patterns(tree, expression)
+    if found:
+        return _Analysis(tuple(found))
+    return _Analysis((), program, frozenset(names_read(tree) & set(readable)), promotion.text)
 
 
-# -- binding inputs ------------------------------------------------------------------------------
+def _refused(expression: str, attributes: tuple[tuple[str, str], ...]) -> str | None:
+    """The problem that stops a rule before CEL sees it, if any."""
+    if not expression.strip():
+        return "is empty: write a CEL expression that yields a boolean"
+    if len(expression) > MAX_RULE_LENGTH:
+        return (f"is {len(expression):,} characters long; a rule may be at most {MAX_RULE_LENGTH:,}: "
+                "keep long lists and tables out of rules")
+    if not _is_text(expression):
+        return "is not valid text: it holds an unpaired surrogate code point"
+    for name, kind in attributes:
+        if kind not in _CEL_TYPES or not _is_text(name):
+            return (f"attribute {name!r} of type {kind!r} cannot be read by rules: "
+                    f"declare it as {', '.join(_CEL_TYPES)}")
+    return None
 
 
-def _declared(name: str, attributes: Mapping[str, str]) -> str:
-    return attributes.get(name, NUMBER)  # only confidence is read undeclared, and it is a number
+def _is_text(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
-def _binders(names: list[str], attributes: Mapping[str, str]) -> tuple[tuple[str, Bind], ...]:
-    return tuple((name, _BIND[_declared(name, attributes)]) for name in names)
+@functools.lru_cache(maxsize=256)
+def _environment(attributes: tuple[tuple[str, str], ...]) -> cel.Env:
+    variables = {name: _CEL_TYPES[kind] for name, kind in attributes}
+    variables[CONFIDENCE] = cel.Type.DOUBLE  # the output's confidence, whatever an attribute says
+    return cel.NewEnv(variables=variables)
+
+
+def _long_lists(tree: Node, expression: str) -> list[str]:
+    return [f"has a list of {len(node.children):,} elements at {where(expression, node.offset)}; "
+            f"a list in a rule may hold at most {MAX_LIST_ELEMENTS:,}"
+            for node in walk(tree) if node.kind == "list" and len(node.children) > MAX_LIST_ELEMENTS]
+
+
+def _bad_patterns(tree: Node, expression: str) -> list[str]:
+    """Constant patterns of ``matches()`` that RE2 refuses: each would err on every case."""
+    found = []
+    for node in walk(tree):
+        if node.kind == "call" and node.name == "matches" and len(node.children) == 2:
+            pattern = node.children[1]
+            if pattern.kind == "string" and isinstance(pattern.value, str):
+                result = _regex_probe().eval(data={"pattern": pattern.value}).value()
+                if type(result) is not bool:
+                    found.append(f"matches() at {where(expression, node.offset)}: "
+                                 f"{_STATUS.sub('', str(result))}")
+    return found
+
+
+@functools.cache
+def _regex_probe() -> cel.Expression:
+    return cel.NewEnv(variables={"pattern": cel.Type.STRING}).compile("''.matches(pattern)")
+
+
+# -- binding inputs by declared type -------------------------------------------------------------
 
 
 def _as_number(name: str, value: Any) -> float:
@@ -273,7 +346,7 @@ def _as_number(name: str, value: Any) -> float:
 
 
 def _as_integer(name: str, value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and INT64_MIN <= value <= INT64_MAX:
+    if isinstance(value, int) and not isinstance(value, bool) and _INT64_MIN <= value <= _INT64_MAX:
         return int(value)
     raise EvaluationError(f"{name} is {value!r}, not a 64-bit integer")
 
@@ -290,336 +363,10 @@ def _as_boolean(name: str, value: Any) -> bool:
     raise EvaluationError(f"{name} is {value!r}, not a boolean")
 
 
+class _Never:
+    """No value has this type: integers always go through their binder, for the 64-bit range."""
+
+
+_READY: Final[dict[str, type]] = {"number": float, "integer": _Never, "string": str, "boolean": bool}
 _BIND: Final[dict[str, Bind]] = {
-    NUMBER: _as_number, INTEGER: _as_integer, STRING: _as_string, BOOLEAN: _as_boolean}
-_CEL_VALUE: Final[dict[str, Callable[[Any], Any]]] = {
-    NUMBER: DoubleType, INTEGER: IntType, STRING: StringType, BOOLEAN: BoolType}
-
-
-# -- compiling checked rules into closures -------------------------------------------------------
-
-N = TypeVar("N", bound=Node)
-_COMPILERS: dict[type[Node], Callable[[Any], Evaluate]] = {}
-
-
-def _compiles(kind: type[N]) -> Callable[[Callable[[N], Evaluate]], Callable[[N], Evaluate]]:
-    def register(compiler: Callable[[N], Evaluate]) -> Callable[[N], Evaluate]:
-        _COMPILERS[kind] = compiler
-        return compiler
-    return register
-
-
-def _compile(node: Node) -> Evaluate:
-    return _COMPILERS[type(node)](node)
-
-
-def _absent(name: str) -> EvaluationError:
-    return EvaluationError(f"no such key: {name} (absent for this case)")
-
-
-@_compiles(Literal)
-def _literal(node: Literal) -> Evaluate:
-    value = node.value
-    return lambda env: value
-
-
-@_compiles(Name)
-def _name(node: Name) -> Evaluate:
-    name = node.name
-
-    def read(env: Inputs) -> Any:
-        try:
-            return env[name]
-        except KeyError:
-            raise _absent(name) from None
-    return read
-
-
-@_compiles(Not)
-def _not(node: Not) -> Evaluate:
-    operand = _compile(node.operand)
-    return lambda env: not operand(env)
-
-
-@_compiles(Logical)
-def _logical(node: Logical) -> Evaluate:
-    left, right = _compile(node.left), _compile(node.right)
-    if node.operator == "&&":
-        def both(env: Inputs) -> bool:
-            try:
-                first = left(env)
-            except EvaluationError as err:
-                try:
-                    second = right(env)
-                except EvaluationError:
-                    raise err from None
-                if second:
-                    raise
-                return False  # error && false is false in CEL
-            return bool(right(env)) if first else False
-        return both
-
-    def either(env: Inputs) -> bool:
-        try:
-            first = left(env)
-        except EvaluationError as err:
-            try:
-                second = right(env)
-            except EvaluationError:
-                raise err from None
-            if second:
-                return True  # error || true is true in CEL
-            raise
-        return True if first else bool(right(env))
-    return either
-
-
-@_compiles(Conditional)
-def _conditional(node: Conditional) -> Evaluate:
-    condition = _compile(node.condition)
-    then, otherwise = _compile(node.then), _compile(node.otherwise)
-    if node.type == NUMBER and _flavour(node.then) != _flavour(node.otherwise):
-        then, otherwise = _dynamic(node.then, then), _dynamic(node.otherwise, otherwise)
-    return lambda env: then(env) if condition(env) else otherwise(env)
-
-
-@_compiles(Comparison)
-def _comparison(node: Comparison) -> Evaluate:
-    compare = _COMPARE[node.operator]
-    right_node = node.right
-    if isinstance(node.left, Name) and isinstance(right_node, Literal):
-        name, constant = node.left.name, right_node.value
-
-        def name_against_literal(env: Inputs) -> bool:
-            try:
-                value = env[name]
-            except KeyError:
-                raise _absent(name) from None
-            return compare(value, constant)
-        return name_against_literal
-    left, right = _compile(node.left), _compile(right_node)
-    return lambda env: compare(left(env), right(env))
-
-
-_COMPARE: Final[dict[str, Callable[[Any, Any], bool]]] = {
-    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-    "==": operator.eq, "!=": operator.ne}
-
-
-@_compiles(Membership)
-def _membership(node: Membership) -> Evaluate:
-    item = _compile(node.item)
-    elements = node.elements.elements
-    if all(isinstance(e, Literal) for e in elements):
-        # No literal is NaN, so set membership agrees with CEL's element-wise ==.
-        constants = frozenset(e.value for e in elements if isinstance(e, Literal))
-        return lambda env: item(env) in constants
-    compiled = [_compile(e) for e in elements]
-
-    def member(env: Inputs) -> bool:
-        wanted = item(env)
-        values = [element(env) for element in compiled]  # CEL evaluates every element
-        return any(value == wanted for value in values)
-    return member
-
-
-@_compiles(Call)
-def _call(node: Call) -> Evaluate:
-    if isinstance(node.target, ListLiteral):  # only size() takes a list
-        compiled = [_compile(e) for e in node.target.elements]
-
-        def size_of_list(env: Inputs) -> int:
-            return len([element(env) for element in compiled])  # CEL evaluates every element
-        return size_of_list
-    target = _compile(node.target)
-    if node.function == "size":
-        return lambda env: len(target(env))
-    if node.function == "int":
-        return _to_int(node, target)
-    if node.function == "double":
-        return lambda env: float(target(env))
-    assert node.argument is not None
-    argument = _compile(node.argument)
-    if node.function == "startsWith":
-        return lambda env: target(env).startswith(argument(env))
-    if node.function == "endsWith":
-        return lambda env: target(env).endswith(argument(env))
-    if node.function == "contains":
-        def contains(env: Inputs) -> bool:
-            text = target(env)
-            return argument(env) in text
-        return contains
-    return _matches(node, target, argument)
-
-
-def _to_int(node: Call, target: Evaluate) -> Evaluate:
-    text = node.text
-
-    def to_int(env: Inputs) -> int:
-        value = target(env)
-        if type(value) is float:
-            if not math.isfinite(value):
-                raise EvaluationError(f"cannot convert {value} to an integer in `{text}`")
-            value = int(value)  # truncates towards zero, as CEL's int(double) does
-        return _checked(value, text)
-    return to_int
-
-
-def _matches(node: Call, target: Evaluate, argument: Evaluate) -> Evaluate:
-    where = node.text
-    if isinstance(node.argument, Literal):  # a valid pattern: checked when the rule compiled
-        search = _regex(node.argument.value).search
-
-        def matches_constant(env: Inputs) -> bool:
-            text = target(env)
-            try:
-                return search(text) is not None
-            except UnicodeError as err:  # re2 reads UTF-8; a lone surrogate cannot be matched
-                raise EvaluationError(f"`{where}`: the text cannot be matched ({err})") from err
-        return matches_constant
-
-    def matches(env: Inputs) -> bool:
-        text = target(env)
-        pattern = argument(env)
-        try:
-            return _regex(pattern).search(text) is not None
-        except re2.error as err:
-            raise EvaluationError(f"`{where}`: {pattern!r} is not an RE2 regular expression") from err
-        except UnicodeError as err:
-            raise EvaluationError(f"`{where}`: the text or pattern cannot be matched ({err})") from err
-    return matches
-
-
-@functools.lru_cache(maxsize=256)
-def _regex(pattern: str) -> Any:
-    return re2.compile(pattern, REGEX_OPTIONS)
-
-
-# -- arithmetic ----------------------------------------------------------------------------------
-
-
-@_compiles(Negate)
-def _negate(node: Negate) -> Evaluate:
-    operand = _compile(node.operand)
-    text = node.text
-    if node.type == INTEGER:
-        def negate_integer(env: Inputs) -> int:
-            value: int = -operand(env)
-            if value > INT64_MAX:
-                raise EvaluationError(f"integer overflow in `{text}`")
-            return value
-        return negate_integer
-    if _flavour(node) == "dynamic":
-        def negate_dynamic(env: Inputs) -> float:
-            value = operand(env)
-            return _CelDouble(-value) if type(value) is _CelDouble else -value
-        return negate_dynamic
-    return lambda env: -operand(env)
-
-
-@_compiles(Arithmetic)
-def _arithmetic(node: Arithmetic) -> Evaluate:
-    left, right = _compile(node.left), _compile(node.right)
-    if node.type == INTEGER:
-        compute = _INTEGER_OPERATORS[node.operator]
-        text = node.text
-
-        def integer(env: Inputs) -> int:
-            return compute(left(env), right(env), text)
-        return integer
-    if node.operator == "/":
-        return _divide_numbers(node, left, right)
-    compute_number = _NUMBER_OPERATORS[node.operator]
-    return lambda env: compute_number(left(env), right(env))
-
-
-_NUMBER_OPERATORS: Final[dict[str, Callable[[float, float], float]]] = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul}
-
-
-def _checked(value: int, text: str) -> int:
-    if INT64_MIN <= value <= INT64_MAX:
-        return value
-    raise EvaluationError(f"integer overflow in `{text}`")
-
-
-def _integer_divide(a: int, b: int, text: str) -> int:
-    if b == 0:
-        raise EvaluationError(f"division by zero in `{text}`")
-    quotient = abs(a) // abs(b)  # CEL truncates towards zero
-    return _checked(-quotient if (a < 0) != (b < 0) else quotient, text)
-
-
-def _integer_modulo(a: int, b: int, text: str) -> int:
-    if b == 0:
-        raise EvaluationError(f"modulo by zero in `{text}`")
-    remainder = abs(a) % abs(b)  # the sign of the dividend, as CEL's truncated division has it
-    return -remainder if a < 0 else remainder
-
-
-_INTEGER_OPERATORS: Final[dict[str, Callable[[int, int, str], int]]] = {
-    "+": lambda a, b, text: _checked(a + b, text),
-    "-": lambda a, b, text: _checked(a - b, text),
-    "*": lambda a, b, text: _checked(a * b, text),
-    "/": _integer_divide,
-    "%": _integer_modulo,
-}
-
-# cel-python's double division: DoubleType / x and x / DoubleType give +inf for a zero
-# divisor, but the plain floats that DoubleType + - * return raise ZeroDivisionError
-# when divided by each other. Which kind a value is follows from the expression
-# ("cel": a name, literal, negation or quotient; "plain": a sum, difference or
-# product), except after ?: with one branch of each, where _CelDouble marks it.
-
-_INFINITY: Final = float("inf")
-
-
-class _CelDouble(float):
-    """A double that cel-python holds as a DoubleType, where only the run time can tell."""
-
-
-def _flavour(node: Node) -> str:
-    if isinstance(node, Arithmetic):
-        if node.operator != "/":
-            return "plain"
-        kinds = {_flavour(node.left), _flavour(node.right)}
-        return "cel" if "cel" in kinds else "plain" if kinds == {"plain"} else "dynamic"
-    if isinstance(node, Negate):
-        return _flavour(node.operand)
-    if isinstance(node, Conditional):
-        kinds = {_flavour(node.then), _flavour(node.otherwise)}
-        return kinds.pop() if len(kinds) == 1 else "dynamic"
-    return "cel"
-
-
-def _dynamic(node: Node, compiled: Evaluate) -> Evaluate:
-    """``compiled`` marked for a ?: whose branches differ in kind."""
-    if _flavour(node) == "cel":
-        return lambda env: _CelDouble(compiled(env))
-    return compiled
-
-
-def _divide_numbers(node: Arithmetic, left: Evaluate, right: Evaluate) -> Evaluate:
-    text = node.text
-    kind = _flavour(node)
-    if kind == "cel":
-        def divide_cel(env: Inputs) -> float:
-            dividend, divisor = left(env), right(env)
-            return float(dividend / divisor) if divisor != 0.0 else _INFINITY
-        return divide_cel
-    if kind == "plain":
-        def divide_plain(env: Inputs) -> float:
-            dividend, divisor = left(env), right(env)
-            if divisor == 0.0:
-                raise EvaluationError(f"division by zero in `{text}`")
-            return float(dividend / divisor)
-        return divide_plain
-
-    def divide_dynamic(env: Inputs) -> float:
-        dividend, divisor = left(env), right(env)
-        if type(dividend) is _CelDouble or type(divisor) is _CelDouble:
-            return _CelDouble(dividend / divisor if divisor != 0.0 else _INFINITY)
-        if divisor == 0.0:
-            raise EvaluationError(f"division by zero in `{text}`")
-        return float(dividend / divisor)
-    return divide_dynamic
+    "number": _as_number, "integer": _as_integer, "string": _as_string, "boolean": _as_boolean}

@@ -1,8 +1,9 @@
 """Route decisions: review, sampling, skip thresholds and exceptions.
 
 A :class:`Router` is built once per contract version (its CEL rules compiled
-once) and decides from the case attributes plus ``confidence``; the decision is
-the ``data`` of the ``routing.decided`` event the service appends.
+once, into one set that CEL evaluates together) and decides from the case
+attributes plus ``confidence``; the decision is the ``data`` of the
+``routing.decided`` event the service appends.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from accord._time import format_time
 from accord.contract.model import Contract
-from accord.rules import EvaluationError, Rule, compile_rule
+from accord.rules import EvaluationError, compile_rules
 from accord.vocab import duration_seconds
 
 
@@ -71,15 +72,16 @@ class Router:
         self.version = version
         attrs = dict(contract.attributes)
         review = contract.review
-        self.skip_rule: Rule | None = (
-            compile_rule(review.skip_when, attrs)
-            if review.mode == "risk_based" and review.skip_when else None
-        )
-        # each route with its rule, owner and time to decide: names need not be unique
-        self.exception_rules = [
-            (route.name, compile_rule(route.when, attrs), _role(route.owner),
+        skip_when = [review.skip_when] if review.mode == "risk_based" and review.skip_when else []
+        routes = [route for route in contract.exceptions if route.when and route.name]
+        # the version's rules in one set, which CEL evaluates together once per output
+        self.rules = compile_rules([*skip_when, *(route.when or "" for route in routes)], attrs)
+        self._skip_rules = len(skip_when)
+        # each route with its owner and time to decide: names need not be unique
+        self.exception_routes = [
+            (route.name or "", _role(route.owner),
              dt.timedelta(seconds=duration_seconds(route.decide_within or "0s")))
-            for route in contract.exceptions if route.when and route.name
+            for route in routes
         ]
         self.attribute_names = list(attrs)
         self._mode = review.mode
@@ -103,6 +105,7 @@ class Router:
         inputs["confidence"] = confidence
         env = {k: v for k, v in inputs.items() if v is not None}
         errors: list[str] = []
+        outcomes = self.rules.outcomes(env)
         mode = self._mode
         decision: dict[str, Any]
         if mode == "sampled":
@@ -112,12 +115,10 @@ class Router:
                         "rule": f"sample_rate {rate:g}", "sample_value": value,
                         "rule_owner": self._rule_owner}
         elif mode == "risk_based":
-            skip = False
-            if self.skip_rule is not None:
-                try:
-                    skip = self.skip_rule.evaluate(env)
-                except EvaluationError as err:
-                    errors.append(f"skip_when: {err}; reviewing instead of skipping")
+            skip = outcomes[0] if self._skip_rules else False
+            if isinstance(skip, EvaluationError):
+                errors.append(f"skip_when: {skip}; reviewing instead of skipping")
+                skip = False
             decision = {"review": "skipped" if skip else "required",
                         "rule": self.contract.review.skip_when, "rule_owner": self._rule_owner}
         else:
@@ -125,11 +126,10 @@ class Router:
         decision["reviewer_role"] = self._reviewer_role
         decision["attests"] = list(self._attests)
         decision.update(exception=None, exception_owner=None, due=None)
-        for name, rule, owner, within in self.exception_rules:
-            try:
-                hit = rule.evaluate(env)
-            except EvaluationError as err:
-                errors.append(f"exception {name} when: {err}; escalating instead")
+        hits = outcomes[self._skip_rules:]
+        for (name, owner, within), hit in zip(self.exception_routes, hits, strict=True):
+            if isinstance(hit, EvaluationError):
+                errors.append(f"exception {name} when: {hit}; escalating instead")
                 hit = True
             if hit:
                 due = (raised or {}).get(name) or format_time(at + within)
