@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from tests.helpers import event, refund_contract, run_cli
+from tests.helpers import PEOPLE, event, refund_contract, roster, run_cli
 
 Capsys = pytest.CaptureFixture[str]
 
@@ -41,6 +41,16 @@ AGENT = "sam@example.com"
 def write_contract(tmp_path: Path, name: str = "refunds.yaml", **changes: Any) -> str:
     """The refund contract (with ``changes``) as a YAML file for `accord contract apply`."""
     body = refund_contract(**changes).model_dump(mode="json", by_alias=True, exclude_none=True)
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(body, sort_keys=False))
+    return str(path)
+
+
+def write_roster(tmp_path: Path, name: str = "roster.yaml", **holders: str) -> str:
+    """A roster file for `accord roster apply`: each role held all of 2026 by the named person
+    (by default every role of the refund workflow, AGENT holding support-agent)."""
+    body = roster(**(holders or {**PEOPLE, "support-agent": AGENT})).model_dump(
+        mode="json", by_alias=True, exclude_none=True)
     path = tmp_path / name
     path.write_text(yaml.safe_dump(body, sort_keys=False))
     return str(path)

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 import accord.ledger
 from accord.ledger import Ledger
 from accord.testing import FixedClock
-from tests.helpers import PEOPLE, T0, refund_contract, roster, run_case
+from tests.helpers import CLOCK_AT, PEOPLE, refund_contract, roster, run_case
 
 PG_URL = os.environ.get("ACCORD_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 _pg_problem: list[str | None] = []
@@ -76,7 +76,7 @@ def sqlite_url(tmp_path: Any) -> str:
 @pytest.fixture
 def clock() -> FixedClock:
     """A clock stopped at T0."""
-    return FixedClock(T0)
+    return FixedClock(CLOCK_AT)
 
 
 @pytest.fixture
@@ -107,7 +107,7 @@ def cli_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     url = f"sqlite:///{tmp_path}/accord.db"
     monkeypatch.setenv("ACCORD_DB", url)
     monkeypatch.chdir(tmp_path)
-    with accord.ledger.open(url, clock=FixedClock(T0)) as ledger:
+    with accord.ledger.open(url, clock=FixedClock(CLOCK_AT)) as ledger:
         ledger.apply_roster(roster(**PEOPLE))
         ledger.apply_contract(refund_contract())
         run_case(ledger, "R-1", attests=["correct", "appropriately_toned"])

@@ -20,7 +20,10 @@ from accord.ledger import Ledger
 from accord.testing import FixedClock, MemoryStore
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
-"""The suite's fixed "now": Monday 2026-03-02 09:00 UTC."""
+"""When the suite's cases start: Monday 2026-03-02 09:00 UTC."""
+CLOCK_AT = T0 + dt.timedelta(days=3)
+"""The ledgers' clock in tests: three days after T0, so the events the tests date from T0
+have happened (an event dated more than five minutes after the clock is refused)."""
 
 
 def refund_contract(**changes: Any) -> Contract:
@@ -158,7 +161,7 @@ def open_case(ledger: Ledger, case: str, amount: float = 120, tier: str = "stand
 
 def memory_ledger(**contract_changes: Any) -> Ledger:
     """A fast in-memory ledger with the refund contract and a full roster."""
-    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(T0))
+    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(CLOCK_AT))
     ledger.apply_roster(roster(**PEOPLE))
     ledger.apply_contract(refund_contract(**contract_changes))
     return ledger

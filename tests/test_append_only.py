@@ -42,7 +42,7 @@ def test_sqlite_replace_cannot_rewrite_a_record(sqlite_url: str, tmp_path: Path,
     cli(capsys, sqlite_url, "contract", "apply", write_contract(tmp_path))
     with pytest.raises(sa.exc.DBAPIError, match="append-only"):
         plain_sql(sqlite_url, "REPLACE INTO accord_log SELECT seq, case_id, 'x', canonical, "
-                              "leaf_hash, chain_hash FROM accord_log WHERE seq = 1")
+                              "leaf_hash, chain_hash, event_id FROM accord_log WHERE seq = 1")
 
 
 # -- what the owner forces, verify finds -------------------------------------------------------------
@@ -55,7 +55,7 @@ def test_a_record_inserted_below_seq_1_is_found(db_url: str, tmp_path: Path,
     # a copy of the contract record (no case: a copy of a case's record at seq 0 would also
     # collide with the case's opening in the case index, and be refused for that)
     forge = ("INSERT INTO accord_log SELECT 0, case_id, type, canonical, leaf_hash, "
-             "chain_hash FROM accord_log WHERE seq = 1")
+             "chain_hash, event_id FROM accord_log WHERE seq = 1")
     with pytest.raises(sa.exc.DBAPIError):
         plain_sql(db_url, forge)  # the schema refuses a seq below 1
     lift = (["PRAGMA ignore_check_constraints = ON", "DROP TRIGGER accord_log_append_at_head"]

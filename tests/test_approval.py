@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 from accord.ledger import Ledger
-from tests.cli_scenarios import action, cli, full_case, jcli, review, write_contract, write_events
+from tests.cli_scenarios import (
+    action,
+    cli,
+    full_case,
+    jcli,
+    review,
+    write_contract,
+    write_events,
+    write_roster,
+)
 from tests.helpers import at, open_case
 
 
@@ -42,6 +51,7 @@ def test_an_edit_after_approval_needs_a_new_approval(refunds: Ledger) -> None:
 
 def test_one_dimension_does_not_satisfy_a_route_that_needs_two(
         db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cli(capsys, db_url, "roster", "apply", write_roster(tmp_path))
     cli(capsys, db_url, "contract", "apply", write_contract(tmp_path))
     events = [*full_case("T-1"), review("T-1", ["appropriately_toned"]), action("T-1"),
               *full_case("T-2"), review("T-2", ["appropriately_toned"]),

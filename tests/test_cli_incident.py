@@ -13,7 +13,7 @@ import accord.ledger
 from accord.review.questions import keys
 from accord.testing import FixedClock
 from tests.cli_scenarios import CLAIMS, NOW, REFUNDS, REVIEWED, SKIPPED, Capsys, CliLedger, refund_case
-from tests.helpers import T0, opened_with_prompt_cause
+from tests.helpers import CLOCK_AT, opened_with_prompt_cause
 from tests.helpers import run_cli as run
 
 
@@ -92,7 +92,7 @@ def test_cli_review_of_an_unknown_incident_exits_2(
 @pytest.fixture
 def cli_ledger_with_incident(cli_ledger: Path) -> Path:
     """cli_ledger with INC-1 opened on R-1: LA-1 (ai-enablement) and LA-2 (support-enablement)."""
-    with accord.ledger.open(os.environ["ACCORD_DB"], clock=FixedClock(T0)) as ledger:
+    with accord.ledger.open(os.environ["ACCORD_DB"], clock=FixedClock(CLOCK_AT)) as ledger:
         opened_with_prompt_cause(ledger)
     return cli_ledger
 

@@ -42,7 +42,7 @@ def test_record_then_case_show_and_export(workdir: Path, capsys: pytest.CaptureF
     assert run(capsys, "contract", "apply", "refunds.yaml")[0] == 0
     (workdir / "events.jsonl").write_text(lines(*CASE))
     code, out, _ = run(capsys, "record", "events.jsonl", "--json")
-    assert code == 0 and json.loads(out) == {"recorded": 4, "first_seq": 2, "last_seq": 6}
+    assert code == 0 and json.loads(out) == {"recorded": 4, "first_seq": 2, "last_seq": 6, "duplicates": 0}
     code, out, _ = run(capsys, "case", "show", "R-1", "--json")
     view = json.loads(out)
     assert code == 0 and view["workflow"] == "refund-replies" and view["contract_version"] == 1
@@ -106,8 +106,20 @@ def test_at_must_be_rfc3339(sqlite_url: str, tmp_path: Path, at: str,
 
 
 def test_unknown_case_is_a_one_line_error(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "contract", "apply", str(workdir / "refunds.yaml"))[0] == 0
     code, _, err = run(capsys, "case", "show", "nope")
     assert code == 2 and err.strip() == "accord: no case 'nope' in this ledger"
+
+
+@pytest.mark.parametrize("command", [["case", "show", "R-1"], ["contract", "list"], ["verify"],
+                                     ["findings"], ["export"], ["incident", "list"]])
+def test_a_reading_command_on_a_missing_ledger_creates_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    """A typo in --db is an error naming the file, never a new empty ledger."""
+    missing = tmp_path / "bda.db"
+    code, _, err = run(capsys, "--db", f"sqlite:///{missing}", *command)
+    assert code == 2 and "no accord ledger at" in err and str(missing) in err
+    assert not missing.exists()
 
 
 def test_a_db_that_is_not_a_database_is_one_line(tmp_path: Path,

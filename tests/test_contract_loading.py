@@ -63,7 +63,7 @@ def test_a_contract_positions_every_value() -> None:
     ("duplicate-key.yaml", "6:1", "duplicate key 'title'"),
     ("two-documents.yaml", "48:1", "several YAML documents"),
     ("missing-purpose.yaml", "1:1", "purpose: required field is missing"),
-    ("overlapping-roster.yaml", "10:9", "overlaps sam.lindqvist@example.com"),
+    ("overlapping-roster.yaml", "10:9", "overlaps sam.lindqvist@example.com's own holding"),
 ])
 def test_an_unreadable_file_gives_one_located_problem(name: str, where: str, says: str) -> None:
     with pytest.raises(InvalidFile) as err:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from accord.contract.model import Roster
 from accord.errors import ContractRefused
 from accord.ledger import Ledger
 from tests.helpers import count, opened, output, refund_contract, roster
@@ -41,8 +42,13 @@ def test_roster_resolves_holders_and_latest_is_authoritative(ledger: Ledger) -> 
     import datetime as dt
 
     ledger.apply_roster(roster(**{"support-ops-lead": "dana@example.com"}))
-    applied = ledger.apply_roster(roster(**{"support-ops-lead": "omar@example.com"}))
+    handed_over = Roster.model_validate({"accord": 1, "kind": "roster", "roles": {"support-ops-lead": {
+        "held_by": [{"person": "dana@example.com", "from": "2026-01-01", "until": "2026-04-30"},
+                    {"person": "omar@example.com", "from": "2026-05-01"}]}}}, strict=False)
+    applied = ledger.apply_roster(handed_over)
     assert applied.new and applied.version == 2
     when = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
     assert ledger.roster().roster.holder("support-ops-lead", when) == "omar@example.com"
+    day_before = when - dt.timedelta(days=1)
+    assert ledger.roster().roster.holder("support-ops-lead", day_before) == "dana@example.com"
     assert ledger.roster().roster.holder("risk-manager", when) is None

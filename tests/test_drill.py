@@ -15,7 +15,7 @@ from accord.errors import NotFound
 from accord.ledger import Ledger
 from accord.review.questions import keys
 from accord.testing import FixedClock, MemoryStore
-from tests.helpers import PEOPLE, T0, memory_ledger, refund_contract, roster, run_case
+from tests.helpers import CLOCK_AT, PEOPLE, T0, memory_ledger, refund_contract, roster, run_case
 
 NOW = T0 + dt.timedelta(days=1)
 
@@ -63,7 +63,7 @@ def test_drill_asks_the_same_questions_as_a_review(refunds: Ledger) -> None:
 
 
 def test_a_vacant_learning_role_fails_who_changes_in_the_drill() -> None:
-    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(T0))
+    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(CLOCK_AT))
     ledger.apply_contract(refund_contract())
     ledger.apply_roster(roster(**{k: v for k, v in PEOPLE.items() if k != "refunds-policy-owner"}))
     run_case(ledger, "R-1", attests=["correct", "appropriately_toned"])
@@ -80,7 +80,7 @@ def test_drill_of_one_workflow_and_of_an_unknown_one(refunds: Ledger) -> None:
 
 
 def test_a_sample_takes_the_cases_with_the_smallest_seeded_hash() -> None:
-    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(T0))
+    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(CLOCK_AT))
     ledger.apply_contract(refund_contract())  # no roster: every case fails the owner question
     cases = [f"R-{i}" for i in range(12)]
     for case in cases:

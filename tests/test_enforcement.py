@@ -18,6 +18,7 @@ from tests.cli_scenarios import (
     review,
     write_contract,
     write_events,
+    write_roster,
 )
 from tests.helpers import at, open_case, refund_contract
 
@@ -67,6 +68,7 @@ def test_enforced_action_with_a_failed_policy_needs_an_override(refunds: Ledger)
 
 def test_enforced_workflow_refuses_and_stores_nothing(
         db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cli(capsys, db_url, "roster", "apply", write_roster(tmp_path))
     cli(capsys, db_url, "contract", "apply", write_contract(tmp_path, enforce=True))
     before = log_size(capsys, db_url)
     events = [*full_case("E-1"), review("E-1", ["appropriately_toned"]), action("E-1")]

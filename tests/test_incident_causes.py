@@ -17,9 +17,9 @@ from accord.ledger import Ledger
 from accord.testing import FixedClock, MemoryStore
 from tests.cli_scenarios import CLAIMS, REVIEWED, SKIPPED, Capsys, CliLedger, causes_and_owners, refund_case
 from tests.helpers import (
+    CLOCK_AT,
     INCIDENT_AT,
     PEOPLE,
-    T0,
     at,
     event,
     incident,
@@ -196,7 +196,7 @@ def test_should_have_escalated_adds_nothing_when_an_exception_was_raised(refunds
 
 
 def test_who_changes_fails_when_a_learning_role_is_vacant() -> None:
-    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(T0))
+    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(CLOCK_AT))
     ledger.apply_contract(refund_contract())
     ledger.apply_roster(roster(**{k: v for k, v in PEOPLE.items() if k != "ai-enablement"}))
     run_case(ledger, "R-1", attests=["correct", "appropriately_toned"])
@@ -211,7 +211,8 @@ def test_who_changes_fails_when_a_learning_role_is_vacant() -> None:
 def test_who_changes_uses_the_person_stored_at_open(refunds: Ledger) -> None:
     run_case(refunds, "R-1", attests=["correct", "appropriately_toned"])
     incident(refunds, "R-1", ["correct"], [seq(refunds, "R-1", "output.generated")])
-    refunds.apply_roster(roster(**{**PEOPLE, "ai-enablement": "newcomer@example.com"}))
+    refunds.apply_roster(roster(**{**PEOPLE, "ai-enablement": "newcomer@example.com"}),
+                         amend_past="the prompt was never pat's: the roster had it wrong")
     who = refunds.review_incident("INC-1").as_json()["questions"]["who_changes"]
     assert who["owners"][0]["person"] == "pat@example.com"
 

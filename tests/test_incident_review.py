@@ -23,9 +23,9 @@ from accord.review.render import render_html, render_markdown, render_text
 from accord.testing import FixedClock, MemoryStore
 from tests.cli_scenarios import NOW, REVIEWED, ROSTER, Capsys, CliLedger, refund_case
 from tests.helpers import (
+    CLOCK_AT,
     INCIDENT_AT,
     PEOPLE,
-    T0,
     at,
     incident,
     memory_ledger,
@@ -136,7 +136,7 @@ def test_unknown_incident_is_not_found(refunds: Ledger) -> None:
 
 
 def test_a_vacant_outcome_owner_fails_question_one_and_says_so() -> None:
-    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(T0))
+    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(CLOCK_AT))
     ledger.apply_contract(refund_contract())
     ledger.apply_roster(roster(**{k: v for k, v in PEOPLE.items() if k != "support-ops-lead"}))
     run_case(ledger, "R-1", attests=["correct", "appropriately_toned"])

@@ -17,7 +17,7 @@ from accord.errors import NotFound, UsageError
 from accord.ledger import Ledger
 from accord.testing import FixedClock
 from tests.cli_scenarios import REVIEWED, Capsys, CliLedger, refund_case
-from tests.helpers import PEOPLE, T0, opened_with_prompt_cause, refund_contract, roster, run_case
+from tests.helpers import CLOCK_AT, PEOPLE, T0, opened_with_prompt_cause, refund_contract, roster, run_case
 
 DAY = dt.timedelta(days=1)
 
@@ -62,11 +62,11 @@ def test_a_system_cannot_close_a_learning_action(refunds: Ledger) -> None:
 
 
 def test_concurrent_openers_never_share_a_number(db_url: str) -> None:
-    with accord.ledger.open(db_url, clock=FixedClock(T0)) as setup:
+    with accord.ledger.open(db_url, clock=FixedClock(CLOCK_AT)) as setup:
         setup.apply_roster(roster(**PEOPLE))
         setup.apply_contract(refund_contract())
         run_case(setup, "R-1", attests=["correct", "appropriately_toned"])
-    openers = [accord.ledger.open(db_url, clock=FixedClock(T0)) for _ in range(2)]
+    openers = [accord.ledger.open(db_url, clock=FixedClock(CLOCK_AT)) for _ in range(2)]
     try:
         with ThreadPoolExecutor(4) as pool:
             results = list(pool.map(lambda i: opened_with_prompt_cause(openers[i % 2]), range(8)))

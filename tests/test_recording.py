@@ -105,7 +105,7 @@ def test_output_is_followed_by_its_routing_decision(ledger: Ledger) -> None:
     assert route.data["rule_owner"] == "risk-manager"
     assert route.data["inputs"] == {"amount": 40, "tier": "standard", "risk": 0.1, "confidence": 0.9}
     assert result.routes["R-1"].review_required is False
-    assert result.as_json() == {"recorded": 2, "first_seq": 2, "last_seq": 4}
+    assert result.as_json() == {"recorded": 2, "first_seq": 2, "last_seq": 4, "duplicates": 0}
 
 
 def test_human_edit_stores_the_diff_against_the_previous_text(ledger: Ledger) -> None:

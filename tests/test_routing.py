@@ -18,7 +18,7 @@ from accord.ledger import Ledger
 from accord.runtime.routing import sample_value
 from accord.testing import FixedClock, MemoryStore
 from tests.cli_scenarios import DUE, OUT_AT, cli, jcli, opened, output, route, write_contract, write_events
-from tests.helpers import T0, at, open_case, refund_contract
+from tests.helpers import CLOCK_AT, at, open_case, refund_contract
 
 # -- what the route requires -------------------------------------------------------------------------
 
@@ -83,7 +83,7 @@ def test_two_exception_routes_of_one_name_each_keep_their_own_owner_and_sla() ->
                "decide_within": "4h", "evidence": ["input"], "escalate_to": "support-director"},
               {"name": "large-refund", "when": "amount >= 100", "owner": "risk-manager",
                "decide_within": "2d", "evidence": ["input"], "escalate_to": "support-director"}]
-    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(T0))
+    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(CLOCK_AT))
     ledger.apply_contract(refund_contract(exceptions=routes))
     big = open_case(ledger, "R-big", amount=900).output("x", model="m", prompt_version="v", at=at(1))
     mid = open_case(ledger, "R-mid", amount=200).output("x", model="m", prompt_version="v", at=at(1))
@@ -92,7 +92,7 @@ def test_two_exception_routes_of_one_name_each_keep_their_own_owner_and_sla() ->
 
 
 def test_a_returned_route_is_a_copy_the_ledger_does_not_depend_on() -> None:
-    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(T0))
+    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(CLOCK_AT))
     ledger.apply_contract(refund_contract(enforce=True))
     case = open_case(ledger, "R-1", amount=900)
     route = case.output("x", model="m", prompt_version="v", confidence=0.5, at=at(1))
@@ -111,7 +111,7 @@ def test_routing_the_same_case_twice_gives_the_same_decision(
         amount: float, risk: float, tier: str, confidence: float | None) -> None:
     decisions = []
     for _ in range(2):
-        ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(T0))
+        ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(CLOCK_AT))
         ledger.apply_contract(refund_contract())
         case = open_case(ledger, "R-same", amount=amount, tier=tier, risk=risk)
         route = case.output("x", model="m", prompt_version="v", confidence=confidence, at=at(1))
@@ -130,7 +130,7 @@ def test_sampled_share_is_close_to_the_sample_rate() -> None:
 def test_sampling_follows_the_published_formula() -> None:
     import hashlib
 
-    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(T0))
+    ledger = accord.ledger.open(store=MemoryStore(), clock=FixedClock(CLOCK_AT))
     ledger.apply_contract(refund_contract(review={
         "mode": "sampled", "reviewer": "support-agent", "attests": ["correct"],
         "sample_rate": 0.5, "sampling_owner": "risk-manager"},

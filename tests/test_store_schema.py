@@ -56,6 +56,12 @@ def test_an_older_ledger_is_upgraded_and_keeps_its_records(
 
     with monkeypatch.context() as patch:  # a ledger written by an earlier accord
         patch.setattr(store_sql, "HEAD_REVISION", revision)
+        # its six columns: no event_id (0005) to read, and none to write (coalesce takes the chain hash)
+        six = "seq, case_id, type, canonical, leaf_hash, chain_hash"
+        patch.setattr(store_sql, "_COLUMNS", f"{six}, NULL")
+        patch.setattr(store_sql, "_INSERT", {
+            "?": f"INSERT OR ROLLBACK INTO accord_log ({six}) VALUES (?, ?, ?, ?, ?, coalesce(?, ?))",
+            "%s": f"INSERT INTO accord_log ({six}) VALUES (%s, %s, %s, %s, %s, coalesce(%s, %s))"})
         with accord.ledger.open(db_url) as old:
             old.apply_contract(refund_contract())
             old.record_many([opened(), output()])
@@ -64,7 +70,7 @@ def test_an_older_ledger_is_upgraded_and_keeps_its_records(
     with accord.ledger.open(db_url) as upgraded:
         engine = upgraded.store.engine  # type: ignore[attr-defined]
         with engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0005"
         query = f"SELECT seq FROM accord_log WHERE {store_sql._KIND_PREDICATE} AND type = :t"
         assert "accord_log_kind" in _plan(engine, query, {"t": "routing.decided"})
         assert "accord_log_case" in _plan(engine, "SELECT seq FROM accord_log WHERE case_id = :c",
@@ -73,7 +79,7 @@ def test_an_older_ledger_is_upgraded_and_keeps_its_records(
         if engine.dialect.name == "sqlite":  # 0004's guard refuses a REPLACE as 0002's did
             with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
                 conn.execute(sa.text("REPLACE INTO accord_log SELECT seq, case_id, 'x', canonical, "
-                                     "leaf_hash, chain_hash FROM accord_log WHERE seq = 2"))
+                                     "leaf_hash, chain_hash, event_id FROM accord_log WHERE seq = 2"))
         with pytest.raises(sa.exc.IntegrityError, match="accord_log_case"), engine.begin() as conn:
             _insert_opening(conn, count(upgraded) + 1, "R-1")  # 0003's case index
         assert integrity.verify(upgraded.store).ok

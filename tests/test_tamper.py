@@ -105,7 +105,7 @@ def test_an_inserted_record_is_found(filled: Ledger) -> None:
     # shift the tail up by one and put a copy of seq 3 in the gap
     raw.run("UPDATE accord_log SET seq = seq + 1000 WHERE seq > 3")
     raw.run("UPDATE accord_log SET seq = seq - 999 WHERE seq > 1000")
-    raw.run("INSERT INTO accord_log SELECT 4, case_id, type, canonical, leaf_hash, chain_hash "
+    raw.run("INSERT INTO accord_log SELECT 4, case_id, type, canonical, leaf_hash, chain_hash, event_id "
             "FROM accord_log WHERE seq = 3")
     report = integrity.verify(filled.store)
     assert (report.ok, report.first_bad) == (False, 4) and report.size <= n + 1

@@ -108,7 +108,7 @@ def _render(result: demos.DemoResult, directory: Path, seconds: float) -> str:
     lines += _heading(5, "Findings", "What accord noticed while the work ran (at "
                       f"{format_time(result.now)}).")
     for rule, (meaning, _) in DETECTORS.items():
-        lines.append(f"   {rule:<21} {result.findings.get(rule, 0):>4}  {meaning}")
+        lines.append(f"   {rule:<23} {result.findings.get(rule, 0):>4}  {meaning}")
 
     lines += _heading(6, "Drill", "Could every closed case pass the ten-minute test if it failed "
                       "today? Readiness is the share that would.")
