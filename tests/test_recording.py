@@ -125,3 +125,13 @@ def test_a_refused_batch_leaves_no_trace_in_later_writes(ledger: Ledger) -> None
     with pytest.raises(EventRefused, match=r"before any output\.generated"):
         ledger.record_many([review("R-1")])  # the refused output must not be remembered
     assert [e.type for e in list(ledger.events("R-1"))] == ["case.opened"]
+
+
+def test_an_output_without_a_prompt_version_is_stored_and_that_evidence_is_missing(refunds: Ledger) -> None:
+    """An instrumented system that does not say which prompt it used still records its output;
+    the missing prompt_version is what the evidence then shows."""
+    body = {"content": "We refund 40 EUR.", "model": "m-1", "confidence": 0.9}
+    refunds.record_many([opened("R-np"), event("R-np", "output.generated", "2026-03-02T09:01:00Z", body)])
+    view = refunds.case_view("R-np")
+    assert "output" in view.evidence.present and "prompt_version" not in view.evidence.present
+    assert "prompt_version" in view.evidence.missing

@@ -67,15 +67,20 @@ class Case:
         """Record a source the output drew on (`source.used`)."""
         self._record("source.used", {"uri": uri, "version": version, "excerpt": excerpt}, at, actor)
 
-    def output(self, content: str, *, model: str, prompt_version: str,
+    def output(self, content: str, *, model: str, prompt_version: str | None = None,
                playbook_version: str | None = None, confidence: float | None = None,
                at: When = None, actor: str | None = None) -> Route:
         """Record an AI output (`output.generated`); returns the route accord decided for it."""
         recorded = self._record("output.generated", {
             "content": content, "model": model, "prompt_version": prompt_version,
             "playbook_version": playbook_version, "confidence": confidence}, at, actor)
-        self.route = recorded.routes[self.id]
-        return self.route
+        route = recorded.routes.get(self.id)
+        if route is None:  # a re-run: the output was stored before, with its route
+            decided = self.ledger.case_view(self.id).route
+            assert decided is not None
+            route = Route.from_data(decided.data, decided.seq)
+        self.route = route
+        return route
 
     def edit(self, content: str, *, by: str, at: When = None) -> None:
         """Record a person's edit of the text (`human.edited`; accord stores the diff)."""

@@ -114,6 +114,9 @@ def _reference(value: Any) -> bytes:
         raise ValueError("cannot canonicalise this value: a string holds a lone UTF-16 surrogate, "
                          "which is not Unicode text") from None
     except rfc8785.CanonicalizationError as err:
+        if "non-UTF-8" in str(err):
+            raise ValueError("cannot canonicalise this value: a string holds a lone UTF-16 surrogate, "
+                             "which is not Unicode text") from None
         raise ValueError(f"cannot canonicalise this value as RFC 8785 JSON: {err}") from None
     except RecursionError:
         raise ValueError(_TOO_DEEP) from None

@@ -48,7 +48,8 @@ def origin(e: StoredEvent, contract: Contract) -> list[Charge]:
     if cause == "bad_prompt":
         playbook = e.data.get("playbook_version")
         # one phrase for both owners, so the answer names the output once
-        why += f" (prompt {e.data['prompt_version']}" + (f", playbook {playbook})" if playbook else ")")
+        prompt = e.data.get("prompt_version") or "of no recorded version"
+        why += f" (prompt {prompt}" + (f", playbook {playbook})" if playbook else ")")
         charges = [Charge(cause, "prompt", contract.learning_owner("prompt"), why)]
         if playbook:
             charges.append(Charge(cause, "playbook", contract.learning_owner("playbook"), why))

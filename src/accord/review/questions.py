@@ -221,7 +221,7 @@ def human_check(f: Facts) -> Answer:
 _MISSING: dict[str, str] = {
     "input": "no input.received was recorded", "sources": "no source.used was recorded",
     "output": "no output.generated was recorded",
-    "prompt_version": "no output.generated (which carries the prompt_version) was recorded",
+    "prompt_version": "no output.generated carried a prompt_version, so nobody can say which prompt made it",
     "confidence": "no output.generated carried a confidence",
     "final_action": "no action.taken was recorded",
     "override": "neither an override.recorded nor an action.taken was recorded",

@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from accord.runtime.roles import Roles
 from accord.store.stored import StoredEvent
 
 EXCEPTION_TYPES = ("exception.raised", "exception.decided", "exception.escalated")
@@ -25,7 +26,8 @@ def overdue(due: str | dt.datetime, now: dt.datetime) -> bool:
 
 @dataclass(frozen=True)
 class ExceptionStatus:
-    """One raised exception of a case: its decisions and whether it was escalated."""
+    """One raised exception of a case: its decisions that count (by a holder of its owner role,
+    or of ``escalate_to`` once escalated, at the decision's time) and whether it was escalated."""
 
     raised: StoredEvent
     decisions: tuple[StoredEvent, ...]
@@ -67,9 +69,10 @@ class ExceptionStatus:
         return not self.on_time and overdue(self.due, now)
 
 
-def exception_statuses(events: Iterable[StoredEvent]) -> Iterator[ExceptionStatus]:
+def exception_statuses(events: Iterable[StoredEvent], roles: Roles) -> Iterator[ExceptionStatus]:
     """Every raised exception among ``events`` (one case's, or the log's exception records),
-    in the order raised, with its decisions (by route name) and escalation."""
+    in the order raised, with the decisions that count (by route name) and its escalation.
+    A decision by anyone else counts for nothing: the exception stays undecided."""
     raised: dict[tuple[str | None, str], StoredEvent] = {}
     decisions: dict[tuple[str | None, str], list[StoredEvent]] = {}
     escalated: set[tuple[str | None, str]] = set()
@@ -79,9 +82,12 @@ def exception_statuses(events: Iterable[StoredEvent]) -> Iterator[ExceptionStatu
         key = (e.case, str(e.data.get("exception")))
         if e.type == "exception.raised":
             raised.setdefault(key, e)
-        elif e.type == "exception.decided":
-            decisions.setdefault(key, []).append(e)
-        else:
+        elif e.type == "exception.decided" and key in raised:
+            data = raised[key].data
+            deciders = [data.get("owner")] + ([data.get("escalate_to")] if key in escalated else [])
+            if any(roles.holds(role, e.data["decider"], e.when) for role in deciders):
+                decisions.setdefault(key, []).append(e)
+        elif e.type == "exception.escalated":
             escalated.add(key)
     for key, event in raised.items():
         yield ExceptionStatus(event, tuple(decisions.get(key, ())), key in escalated)

@@ -74,7 +74,7 @@ class SourceUsed(_Data):
 class OutputGenerated(_Data):
     content: str
     model: str = Field(min_length=1)
-    prompt_version: str = Field(min_length=1)
+    prompt_version: str | None = Field(default=None, min_length=1)
     playbook_version: str | None = None
     confidence: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
 
@@ -175,10 +175,10 @@ def event_id_problem(value: Any) -> str | None:
 _STORED_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 
 
-def _numbers_fine(value: Any) -> bool:
+def _numbers_fine(value: Any, depth: int = 0) -> bool:
     """Whether every number in ``value`` is one the ledger takes and it nests no deeper than
-    MAX_DEPTH; one pass, no paths."""
-    stack = [(value, 0)]
+    MAX_DEPTH (``value`` itself sits at ``depth``); one pass, no paths."""
+    stack = [(value, depth)]
     while stack:
         item, depth = stack.pop()
         kind = type(item)
@@ -199,7 +199,7 @@ def _numbers_fine(value: Any) -> bool:
 def _number_problems(value: Any, path: str, depth: int = 0) -> list[str]:
     """Each number the ledger refuses, and the first place nesting goes too deep, with its path
     (``data.attributes.amount``)."""
-    if _numbers_fine(value):
+    if _numbers_fine(value, depth):
         return []
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return []

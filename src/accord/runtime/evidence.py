@@ -208,7 +208,8 @@ def judge(contract: Contract, events: Sequence[StoredEvent], roles: Roles) -> Ev
     outputs = by_type.get("output.generated", [])
     if outputs:
         add("output", [e.seq for e in outputs])
-        add("prompt_version", [e.seq for e in outputs])
+        if versioned := [e.seq for e in outputs if "prompt_version" in e.data]:
+            add("prompt_version", versioned)
         if confident := [e.seq for e in outputs if "confidence" in e.data]:
             add("confidence", confident)
     edits = by_type.get("human.edited", [])

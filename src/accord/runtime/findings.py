@@ -174,7 +174,7 @@ def owner_vacancy(ctx: FindingContext) -> Iterator[Finding]:
 def exception_overdue(ctx: FindingContext) -> Iterator[Finding]:
     """An exception with no on-time decision, once its due time has passed or a late decision exists."""
     for _case, events, _contract in _cases(ctx):
-        for status in exception_statuses(events):
+        for status in exception_statuses(events, ctx.roles):
             late = status.late
             if status.overdue(ctx.now) or (late and not status.on_time):
                 e = status.raised

@@ -63,7 +63,8 @@ def tick(core: Core, now: dt.datetime) -> list[Escalation]:
     def build(w: Writer, batch: Batch) -> None:
         written.clear()  # a second run (see Writer.write) starts again
         records = [StoredEvent.from_row(row) for row in w.kind_rows(EXCEPTION_TYPES)]
-        lapsed = [s for s in exception_statuses(records) if not s.escalated and s.overdue(now)]
+        roles = core.book.roles(refresh=False)
+        lapsed = [s for s in exception_statuses(records, roles) if not s.escalated and s.overdue(now)]
         for status in sorted(lapsed, key=lambda s: (s.due, s.raised.seq)):
             e, data = status.raised, status.raised.data
             stored = batch.stamp(
@@ -108,7 +109,7 @@ def exception_queue(core: Core, now: dt.datetime, role: str | None = None) -> li
     """Raised, undecided exceptions with their due time; escalated ones go to `escalate_to`."""
     tick(core, now)
     items = []
-    for status in exception_statuses(core.kind_events(EXCEPTION_TYPES)):
+    for status in exception_statuses(core.kind_events(EXCEPTION_TYPES), core.book.roles()):
         owner = status.deciding_role
         if status.decided or (role is not None and owner != role):
             continue
