@@ -43,7 +43,8 @@ def test_an_event_over_the_size_limit_is_refused_with_its_size(
         refunds.record_many([opened("R-6")])
         big = output("R-6", content="x" * 5000)
         before = count(refunds)
-        with pytest.raises(EventRefused, match=r"the event is 5,\d{3} bytes as canonical JSON; the limit is 4,096"):
+        too_big = r"the event is 5,\d{3} bytes as canonical JSON; the limit is 4,096"
+        with pytest.raises(EventRefused, match=too_big):
             refunds.record_many([big])
         assert count(refunds) == before
     finally:
@@ -79,8 +80,8 @@ def test_people_are_written_cleanly_and_a_system_never_reviews(
         refunds.record_many([review])
 
 
-@pytest.mark.parametrize(("case", "message"), [("R\x00-9", "control or invisible"), ("x" * 257, "at most 256"),
-                                               (" R-9", "spaces around it")])
+@pytest.mark.parametrize(("case", "message"), [
+    ("R\x00-9", "control or invisible"), ("x" * 257, "at most 256"), (" R-9", "spaces around it")])
 def test_case_ids_are_bounded_and_printable_on_every_backend(refunds: Ledger, case: str,
                                                             message: str) -> None:
     with pytest.raises(EventRefused, match=message):

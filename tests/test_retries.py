@@ -75,7 +75,7 @@ def test_the_sdk_makes_rerunning_a_job_add_nothing(refunds: Ledger) -> None:
 def test_the_sdk_refuses_to_resume_a_case_with_other_attributes(refunds: Ledger) -> None:
     refunds.case("refund-replies", "R-8", {"amount": 40, "tier": "standard", "risk": 0.1}, at=at(0))
     assert refunds.case("refund-replies", "R-8").id == "R-8", "resuming without attributes is fine"
-    with pytest.raises(EventRefused, match="already open .* a case keeps the attributes it opened with"):
+    with pytest.raises(EventRefused, match=r"already open .* a case keeps the attributes it opened with"):
         refunds.case("refund-replies", "R-8", {"amount": 400, "tier": "standard", "risk": 0.1})
     with pytest.raises(EventRefused, match="belongs to workflow 'refund-replies'"):
         refunds.case("claims-triage", "R-8")

@@ -65,7 +65,8 @@ def test_export_writes_what_it_can_and_names_the_tampered_seq(cli_ledger: Path,
     assert code == 0 and "TAMPERED" not in err
 
 
-def test_incident_review_of_a_tampered_case_exits_1(cli_ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_incident_review_of_a_tampered_case_exits_1(cli_ledger: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
     url = f"sqlite:///{cli_ledger}/accord.db"
     output = _seq_of(url, "R-1", "output.generated")
     assert run_cli(capsys, "incident", "open", "R-1", "--failed", "correct", "--faulty", str(output),
