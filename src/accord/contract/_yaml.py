@@ -65,12 +65,26 @@ def _mark(node: yaml.Node) -> Mark:
     return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+MAX_DEPTH = 64
+"""How deeply a contract or roster may nest; nothing accord reads nests more than a few levels."""
+MAX_NODES = 50_000
+"""How many values a file may expand to, aliases included: an alias bomb stops here."""
+
+
 class _Builder:
     def __init__(self) -> None:
         self.positions = Positions()
         self._scalars = yaml.SafeLoader("")
+        self._nodes = 0
 
     def build(self, node: yaml.Node, path: Path) -> Any:
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise YamlProblem(f"the file expands to more than {MAX_NODES:,} values (anchors and aliases "
+                              "repeating each other?); a contract or roster is far smaller", _mark(node))
+        if len(path) > MAX_DEPTH:
+            raise YamlProblem(f"nested deeper than {MAX_DEPTH} levels (or an alias that contains itself); "
+                              "a contract or roster is far flatter", _mark(node))
         self.positions.values[path] = _mark(node)
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
@@ -95,7 +109,11 @@ class _Builder:
 
     def _scalar(self, node: yaml.Node) -> Any:
         if isinstance(node, yaml.ScalarNode):
-            return self._scalars.construct_object(node, deep=True)
+            try:
+                return self._scalars.construct_object(node, deep=True)
+            except ValueError as err:  # a date YAML reads as one, that no calendar has (2026-13-19)
+                raise YamlProblem(f"{node.value!r} is not a real date or time ({err}); write a valid "
+                                  "one, or quote it to keep it as text", _mark(node)) from None
         return None
 
 
@@ -104,12 +122,17 @@ def load(text: str) -> tuple[Any, Positions]:
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
+    except RecursionError:
+        raise YamlProblem(f"nested far deeper than {MAX_DEPTH} levels; a contract or roster is far flatter",
+                          Mark(1, 1)) from None
     except yaml.composer.ComposerError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else 1
         col = mark.column + 1 if mark else 1
+        several = "single document" in str(err.context or "")
         raise YamlProblem(
-            "several YAML documents in one file: keep one contract or roster a file",
+            "several YAML documents in one file: keep one contract or roster a file" if several
+            else f"YAML error: {err.problem or err.context}",
             Mark(line, col),
         ) from None
     except yaml.MarkedYAMLError as err:
