@@ -68,6 +68,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
 
 
 @pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema's URL, for what only PostgreSQL can show (skipped without a server,
+    failing under CI=true)."""
+    yield from postgres_url()
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Any) -> str:
     """A fresh, empty SQLite ledger URL, for what only SQLite can show (or too slow for both)."""
     return f"sqlite:///{tmp_path}/ledger.db"

@@ -70,7 +70,8 @@ def test_an_older_ledger_is_upgraded_and_keeps_its_records(
     with accord.ledger.open(db_url) as upgraded:
         engine = upgraded.store.engine  # type: ignore[attr-defined]
         with engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0005"
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == (
+                store_sql.HEAD_REVISION)
         query = f"SELECT seq FROM accord_log WHERE {store_sql._KIND_PREDICATE} AND type = :t"
         assert "accord_log_kind" in _plan(engine, query, {"t": "routing.decided"})
         assert "accord_log_case" in _plan(engine, "SELECT seq FROM accord_log WHERE case_id = :c",

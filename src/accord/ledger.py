@@ -39,9 +39,11 @@ DEFAULT_URL = "sqlite:///accord.db"
 
 
 def open(url: str = DEFAULT_URL, *, clock: Clock | None = None, store: Store | None = None,
-         create: bool = True) -> Ledger:
+         create: bool = True, read_only: bool = False) -> Ledger:
     """Open the ledger at ``url``, migrating an older one; with ``create`` (the default) a
-    database without a ledger gets one, without it that is a StorageError.
+    database without a ledger gets one, without it that is a StorageError. ``read_only``
+    opens it so that nothing can be written (no file created, no schema upgraded): every
+    use case that would write raises StorageError.
 
     ``sqlite:///FILE`` is the embedded default; ``postgresql://…`` the scale
     backend; ``store`` (e.g. ``accord.testing.MemoryStore()``) replaces the URL.
@@ -50,7 +52,7 @@ def open(url: str = DEFAULT_URL, *, clock: Clock | None = None, store: Store | N
     if store is None:
         from accord.store.sql import SqlStore
 
-        store = SqlStore(url, create=create)
+        store = SqlStore(url, create=create, read_only=read_only)
     return Ledger(Core(store, clock))
 
 

@@ -28,12 +28,13 @@ class Context:
         self.db = db
         self._ledger: Ledger | None = None
 
-    def ledger(self, create: bool) -> Ledger:
-        """The ledger at ``db``; only writing commands pass ``create`` (others refuse a missing one)."""
+    def ledger(self, create: bool, read_only: bool) -> Ledger:
+        """The ledger at ``db``; only writing commands pass ``create`` (others refuse a missing one),
+        and commands that only read open it ``read_only``."""
         from accord.ledger import open as open_ledger
 
         if self._ledger is None:
-            self._ledger = open_ledger(self.db, create=create)
+            self._ledger = open_ledger(self.db, create=create, read_only=read_only)
         return self._ledger
 
 

@@ -16,14 +16,15 @@ from accord.integrity.verify import Tampering
 from accord.ledger import Ledger
 
 
-def ledger(ctx: click.Context, *, create: bool = False) -> Ledger:
+def ledger(ctx: click.Context, *, create: bool = False, read_only: bool = False) -> Ledger:
     """The ledger named by --db / ACCORD_DB, opened once per command.
 
     Only the commands that write pass ``create``; for every other command a URL
     with no accord ledger is an error (``no accord ledger at URL``), never a new
-    empty ledger.
+    empty ledger. Commands that only read pass ``read_only``: they can change
+    nothing, not even an older schema.
     """
-    result: Ledger = ctx.find_root().obj.ledger(create)
+    result: Ledger = ctx.find_root().obj.ledger(create, read_only)
     return result
 
 

@@ -95,7 +95,7 @@ def incident_review(ctx: click.Context, incident_id: str, fmt: str, out: str | N
       accord incident review INC-1 --format html --out INC-1.html
       accord incident review INC-1 --check   # in CI: exit 1 unless all seven are answered
     """
-    review = ledger(ctx).review_incident(incident_id)
+    review = ledger(ctx, read_only=True).review_incident(incident_id)
     fmt = "json" if as_json else fmt
     text = RENDERERS[fmt](review) if fmt != "json" else None
     if out is not None:
@@ -126,7 +126,7 @@ def _json_text(value: Any) -> str:
 @click.pass_context
 def incident_list(ctx: click.Context, as_json: bool) -> None:
     """List every incident, oldest first, with its causes and learning actions."""
-    found = ledger(ctx).incidents()
+    found = ledger(ctx, read_only=True).incidents()
     if as_json:
         echo_json({"incidents": [i.as_json() for i in found]})
         return
@@ -159,7 +159,7 @@ def learning_list(ctx: click.Context, only_open: bool, now: str | None, as_json:
     Example:
       accord learning list --open
     """
-    items = ledger(ctx).learning_actions(parse_now(now))
+    items = ledger(ctx, read_only=True).learning_actions(parse_now(now))
     if only_open:
         items = [i for i in items if i.status == "open"]
     if as_json:
@@ -220,7 +220,8 @@ def drill_command(ctx: click.Context, workflow: str | None, sample: int | None, 
       accord drill --workflow refund-replies --sample 500 --seed 7 --json
     """
     started = time.perf_counter()
-    result = ledger(ctx).drill(workflow=workflow, sample=sample, seed=seed, now=parse_now(now))
+    result = ledger(ctx, read_only=True).drill(workflow=workflow, sample=sample, seed=seed,
+                                               now=parse_now(now))
     took = time.perf_counter() - started
     if as_json:
         echo_json(result.as_json())

@@ -65,7 +65,7 @@ def contract_apply(ctx: click.Context, files: tuple[str, ...], actor: str, as_js
 @click.pass_context
 def contract_list(ctx: click.Context, as_json: bool) -> None:
     """List every applied contract version."""
-    applied = ledger(ctx).contracts()
+    applied = ledger(ctx, read_only=True).contracts()
     if as_json:
         echo_json({"contracts": [c.as_json() for c in applied]})
         return
@@ -82,7 +82,7 @@ def contract_list(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def contract_show(ctx: click.Context, workflow: str, version: int | None, as_json: bool) -> None:
     """Print an applied contract (YAML, or JSON with --json)."""
-    applied = ledger(ctx).contract(workflow, version)
+    applied = ledger(ctx, read_only=True).contract(workflow, version)
     body = applied.contract.model_dump(mode="json", by_alias=True, exclude_none=True)
     if as_json:
         echo_json({"workflow": workflow, "version": applied.version, "hash": applied.hash,
@@ -141,7 +141,7 @@ def roster_apply(ctx: click.Context, file: str, actor: str, amend_past: bool, re
 def roster_show(ctx: click.Context, now: str | None, as_json: bool) -> None:
     """Show each role and who holds it at --now (vacancies included)."""
     when = parse_now(now)
-    applied = ledger(ctx).roster()
+    applied = ledger(ctx, read_only=True).roster()
     roles = []
     if applied is not None:
         for name, role in sorted(applied.roster.roles.items()):
@@ -235,7 +235,7 @@ def case_show(ctx: click.Context, case_id: str, as_json: bool) -> None:
       accord case show R-1042
       accord case show R-1042 --json
     """
-    view = ledger(ctx).case_view(case_id)
+    view = ledger(ctx, read_only=True).case_view(case_id)
     bad = {t.seq for t in view.tampered}
     if as_json:
         echo_json(view.as_json())
@@ -265,7 +265,7 @@ def export(ctx: click.Context, fmt: str, case_id: str | None) -> None:
     """
     import orjson
 
-    records = ledger(ctx).export(case_id)
+    records = ledger(ctx, read_only=True).export(case_id)
     if fmt == "jsonl":
         out = sys.stdout.buffer
         for e in records:
@@ -307,7 +307,7 @@ def verify(ctx: click.Context, checkpoint_file: str | None, pub_file: str | None
         except (OSError, UnicodeDecodeError) as err:
             raise UsageError(f"{checkpoint_file}: cannot read checkpoint: {err}") from None
     verifier = load_verifier(pub_file) if pub_file else None
-    report = ledger(ctx).verify(text, verifier, source=checkpoint_file or "checkpoint")
+    report = ledger(ctx, read_only=True).verify(text, verifier, source=checkpoint_file or "checkpoint")
     if as_json:
         echo_json(report.as_json())
     else:
@@ -340,7 +340,7 @@ def checkpoint(ctx: click.Context, key_file: str, out_file: str | None) -> None:
     """
     from accord.integrity.checkpoint import load_signer
 
-    text = ledger(ctx).checkpoint(load_signer(key_file))
+    text = ledger(ctx, read_only=True).checkpoint(load_signer(key_file))
     if out_file:
         Path(out_file).write_text(text, encoding="utf-8")
         click.echo(f"checkpoint written to {out_file}", err=True)
@@ -355,7 +355,7 @@ def checkpoint(ctx: click.Context, key_file: str, out_file: str | None) -> None:
 @click.pass_context
 def proof(ctx: click.Context, seq: int, size: int | None, as_json: bool) -> None:
     """Print an inclusion proof that record SEQ is in the tree of --size records."""
-    result = ledger(ctx).proof(seq, size).as_json()
+    result = ledger(ctx, read_only=True).proof(seq, size).as_json()
     if as_json:
         echo_json(result)
         return

@@ -89,6 +89,9 @@ def verify(store: Store, checkpoint_text: str | None = None, verifier: Verifier 
             leaves.append(leaf)
             expected += 1
     report = VerifyReport(first_bad is None, len(leaves), merkle.root(leaves), first_bad, problem)
+    if not isinstance(ledger_origin, str) or not ledger_origin:
+        report = _fail(report, None, "the ledger's origin (the name its checkpoints carry) is missing "
+                       "from accord_meta: the table was altered")
     if checkpoint is not None:
         report = _check_against(report, leaves, checkpoint, checkpoint_text or "", ledger_origin, verifier)
     return report

@@ -13,7 +13,6 @@ import operator
 import os
 import sqlite3
 import threading
-import uuid
 import weakref
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from accord.errors import StorageError
 from accord.store.ports import CHAIN_START, INDEXED_KINDS, Head, HeadMoved, Row, require_indexed
 
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 
 # Only the INDEXED_KINDS are in the partial index accord_log_kind (migration 0002). A
 # query names the index's predicate word for word, because SQLite uses a partial index
@@ -62,6 +61,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA busy_timeout = 60000")
+    if cur.execute("PRAGMA query_only").fetchone()[0]:  # a read-only store: change nothing
+        cur.close()
+        return
     # page_size only takes effect on a new, empty database; 16 KiB pages store
     # ~2 KB events with little slack (4 KiB pages would spill them to overflow).
     cur.execute("PRAGMA page_size = 16384")
@@ -81,6 +83,50 @@ def _pg_settings(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.commit()
 
 
+def _sqlite_read_only(dbapi_connection: Any, _record: Any) -> None:
+    # Text comes back as bytes, decoded by _Txn: a forged non-UTF-8 value is then evidence
+    # of tampering at its seq, not a crash in the driver.
+    dbapi_connection.text_factory = bytes
+    dbapi_connection.execute("PRAGMA query_only = ON")
+
+
+def _pg_read_only(dbapi_connection: Any, _record: Any) -> None:
+    with dbapi_connection.cursor() as cur:
+        cur.execute("SET default_transaction_read_only = on")
+    dbapi_connection.commit()
+
+
+def _read_only_url(url: str) -> str:
+    """The URL opened so that nothing can be written: SQLite's read-only mode (no file is
+    created, none is changed); PostgreSQL's read-only transactions are set per connection."""
+    parsed = sa.engine.make_url(_normalise_url(url))
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return _normalise_url(url)
+    path = os.path.abspath(parsed.database)
+    return f"sqlite:///file:{path}?mode=ro&uri=true"
+
+
+@contextmanager
+def _migration_lock(database: str | None) -> Iterator[None]:
+    """One migrator at a time on a SQLite file (PostgreSQL takes an advisory lock instead).
+
+    An exclusive flock on the database file itself: on Linux it is independent of the
+    fcntl locks SQLite takes, so it orders only migrators. Processes opening a fresh
+    file at once then find the schema complete, not half made.
+    """
+    if database in (None, "", ":memory:"):
+        yield
+        return
+    import fcntl
+
+    with open(database, "ab") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
+
+
 def redact(url: str) -> str:
     """``url`` fit to print: any password replaced by ``***``."""
     try:
@@ -97,20 +143,26 @@ class SqlStore:
     URL`` and nothing is written to it.
     """
 
-    def __init__(self, url: str, *, create: bool = True) -> None:
+    def __init__(self, url: str, *, create: bool = True, read_only: bool = False) -> None:
         self.url = redact(url)
+        self.read_only = read_only
         try:
-            self.engine: Engine = sa.create_engine(_normalise_url(url), pool_pre_ping=False)
+            self.engine: Engine = sa.create_engine(_read_only_url(url) if read_only else _normalise_url(url),
+                                                   pool_pre_ping=False)
         except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as err:
             raise StorageError(f"--db {self.url!r} is not a database URL accord can open "
                                "(use sqlite:///FILE or postgresql://…): " + str(err).replace(url, self.url)
                                ) from None
         self.dialect = self.engine.dialect.name
         if self.dialect == "sqlite":
+            if read_only:
+                event.listen(self.engine, "connect", _sqlite_read_only)
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
         elif self.dialect == "postgresql":
             event.listen(self.engine, "connect", _pg_settings)
+            if read_only:
+                event.listen(self.engine, "connect", _pg_read_only)
         else:
             raise StorageError(f"--db {self.url!r}: accord stores its ledger in SQLite or PostgreSQL only")
         self._thread_lock = threading.Lock()
@@ -121,13 +173,15 @@ class SqlStore:
         self._reads_due = 0  # writes that read the head anyway (see _READS_AFTER_CONTENTION)
         _OPEN_STORES.add(self)
         self._mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
-        self._open(create)
+        self._open(create and not read_only)
 
     # -- schema -----------------------------------------------------------------
 
     def _open(self, create: bool) -> None:
         """Check that the ledger exists (or create it) and bring its schema to HEAD_REVISION."""
         database = self.engine.url.database
+        if database and database.startswith("file:"):  # the read-only URI form
+            database = database.removeprefix("file:")
         if (self.dialect == "sqlite" and not create and database not in (None, "", ":memory:")
                 and not os.path.exists(database)):
             raise StorageError(f"no accord ledger at {self.url}: {database} does not exist; check the "
@@ -139,9 +193,13 @@ class SqlStore:
                     raise StorageError(f"no accord ledger at {self.url}: the database has no accord "
                                        "tables; check --db (a writing command such as `accord contract "
                                        "apply` creates a ledger)")
+                if current != HEAD_REVISION and self.read_only:
+                    raise StorageError(f"the ledger at {self.url} was written by an older accord (schema "
+                                       f"{current}); upgrade it first with `accord db migrate` (or any "
+                                       "writing command), then read it")
                 if current != HEAD_REVISION:
-                    self._upgrade(conn)
-                self._ensure_origin(conn)
+                    with _migration_lock(database if self.dialect == "sqlite" else None):
+                        self._upgrade(conn)
         except sa.exc.DBAPIError as err:  # unreachable server, not a database, no permission …
             raise StorageError(f"cannot open the ledger at {self.url}: {_reason(err)}") from None
 
@@ -150,7 +208,8 @@ class SqlStore:
         from alembic.runtime.migration import MigrationContext
 
         with conn.begin():
-            return MigrationContext.configure(conn).get_current_revision()
+            found = MigrationContext.configure(conn).get_current_revision()
+        return found.decode() if isinstance(found, bytes) else found
 
     def _upgrade(self, conn: Connection) -> None:
         from alembic import command
@@ -177,25 +236,13 @@ class SqlStore:
 
         return MigrationContext.configure(conn).get_current_revision()
 
-    def _ensure_origin(self, conn: Connection) -> None:
-        # The origin line of checkpoints names this ledger; fixed once, at creation.
-        with conn.execution_options(accord_write=True).begin():
-            self._lock_pg(conn)
-            found = conn.execute(sa.text("SELECT value FROM accord_meta WHERE key = 'origin'")).scalar()
-            if found is None:
-                conn.execute(sa.text("INSERT INTO accord_meta (key, value) VALUES ('origin', :v)"),
-                             {"v": f"accord.ledger/{uuid.uuid4().hex}"})
-
-    def _lock_pg(self, conn: Connection) -> None:
-        if self.dialect == "postgresql":
-            conn.exec_driver_sql(_WRITE_LOCK)
-
     # -- transactions -------------------------------------------------------------
 
     @contextmanager
     def reading(self) -> Iterator[_Txn]:
+        txn = _BytesTxn if self.read_only and self.dialect == "sqlite" else _Txn
         with self.engine.connect() as conn, conn.begin():
-            yield _Txn(conn.connection.driver_connection, self._mark)
+            yield txn(conn.connection.driver_connection, self._mark)
 
     @contextmanager
     def writing(self) -> Iterator[_Txn]:
@@ -212,6 +259,8 @@ class SqlStore:
         # without appending — nothing to add, or refused — has the head read to check
         # it. A wrong guess raises HeadMoved, nothing is stored, and the caller builds
         # the write again; this store then reads the head for the next few writes.
+        if self.read_only:
+            raise StorageError(f"the ledger at {self.url} is open read-only: this command only reads")
         with self._thread_lock:
             fairy = self._writer or self.engine.raw_connection()
             self._writer = None  # held by this transaction; put back only if healthy
@@ -461,6 +510,52 @@ class _Txn:
             cur.close()
         self._guessed = False  # the database took the rows at the guessed head
         self.after = Head(rows[-1].seq, rows[-1].chain_hash)
+
+
+class _BytesTxn(_Txn):
+    """Reads of a read-only SQLite store, whose driver hands text back as bytes.
+
+    Text columns are decoded here, so a value forged with invalid UTF-8 stays bytes
+    (``verify`` then names its seq) instead of crashing the driver mid-scan; a hashed
+    column stored as anything but a BLOB reads as text, which ``verify`` also names.
+    """
+
+    _TYPED = f"{_COLUMNS}, typeof(canonical) || typeof(leaf_hash) || typeof(chain_hash)"
+
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        rows = super()._all(sql, params)
+        if sql.startswith(f"SELECT {_COLUMNS} "):
+            return [_decoded(r) for r in rows]
+        if sql.startswith(("SELECT value ", "SELECT event_id ")):  # text only
+            return [tuple(_text(v) for v in r) for r in rows]
+        return rows  # seqs and hashes
+
+    def scan(self, start: int | None = None, stop: int | None = None) -> Iterator[Row]:
+        bounds = [("seq >= ?", start), ("seq < ?", stop)]
+        where = " AND ".join(c for c, v in bounds if v is not None) or "TRUE"
+        cur = self.dbapi.cursor()
+        try:
+            cur.execute(f"SELECT {self._TYPED} FROM accord_log WHERE {where} ORDER BY seq",
+                        tuple(v for _, v in bounds if v is not None))
+            for r in cur:
+                row = _decoded(r[:7])
+                yield row if r[7] == b"blobblobblob" else row._replace(canonical=_text(row.canonical))
+        finally:
+            cur.close()
+
+
+def _text(value: Any) -> Any:
+    """Bytes the driver gave for a text column, as text; bytes that are not UTF-8 stay bytes."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode()
+        except UnicodeDecodeError:
+            return value
+    return value
+
+
+def _decoded(r: Sequence[Any]) -> Row:
+    return Row(r[0], _text(r[1]), _text(r[2]), r[3], r[4], r[5], _text(r[6]))
 
 
 # Both drivers return int, str and bytes for these columns: a row is a Row as it comes.
