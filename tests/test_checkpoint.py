@@ -305,6 +305,7 @@ def test_load_signer_explains_a_bad_private_key_file(tmp_path: Path, content: st
     """Every kind of bad private key file gives a CheckpointError naming the file and the problem."""
     path = tmp_path / "bad.key"
     path.write_text(content)
+    path.chmod(0o600)
     with pytest.raises(CheckpointError, match=re.escape(message)) as caught:
         load_signer(path)
     assert str(caught.value).startswith(str(path))
@@ -382,3 +383,11 @@ def test_the_checkpoint_shown_in_the_docs_verifies_with_the_key_shown_there() ->
     public = re.search(r"^refunds-ledger\+[0-9a-f]{8}\+\S+$", text, re.MULTILINE)
     assert example and public, "docs/integrity.md lost its checkpoint or key example"
     assert verify_checkpoint(example.group(1), verifier_from_text(public.group(0)))
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o644])
+def test_a_private_key_others_can_read_is_refused_as_ssh_does(tmp_path: Path, mode: int) -> None:
+    private, _ = write_keypair(tmp_path / "k.key", "k")
+    private.chmod(mode)
+    with pytest.raises(CheckpointError, match=f"readable by others \\(mode {mode:o}\\).*chmod 600"):
+        load_signer(private)

@@ -234,9 +234,12 @@ class Ledger:
         extends it (and check its signature with ``verifier``)."""
         return integrity.verify(self._core.store, checkpoint, verifier, checkpoint_source=source)
 
-    def checkpoint(self, signer: Signer) -> str:
-        """A signed checkpoint (signed-note text) of the log as it stands."""
-        return integrity.checkpoint(self._core.store, signer)
+    def checkpoint(self, signer: Signer, *, previous: str | None = None, previous_source: str = "previous",
+                   verifier: Verifier | None = None) -> str:
+        """A signed checkpoint (signed-note text) of the log as it stands, signed only after the log
+        verifies — all of it, or (given an earlier checkpoint's text) its consistency with that
+        checkpoint and the records since. Raises IntegrityError, signing nothing, otherwise."""
+        return integrity.checkpoint(self._core.store, signer, previous, previous_source, verifier)
 
     def proof(self, seq: int, size: int | None = None) -> integrity.InclusionProof:
         """An inclusion proof of record ``seq`` in the tree of ``size`` records (default: all)."""

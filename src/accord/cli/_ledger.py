@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -330,22 +331,70 @@ def verify(ctx: click.Context, checkpoint_file: str | None, pub_file: str | None
 @click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False),
               help="Private key written by `accord keygen`.")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
-              help="Write the checkpoint here (default: standard output).")
+              help="Write the checkpoint here (default: standard output); an existing file needs --force.")
+@click.option("--force", is_flag=True, help="Replace an existing --out file (atomically; a link is replaced, "
+              "not followed).")
+@click.option("--previous", "previous_file", type=click.Path(dir_okay=False), default=None,
+              help="The last checkpoint you signed: prove the log extends it, verify the records since.")
+@click.option("--pub", "pub_file", type=click.Path(dir_okay=False), default=None,
+              help="Public key to check --previous's signature with.")
 @click.pass_context
-def checkpoint(ctx: click.Context, key_file: str, out_file: str | None) -> None:
-    """Sign a checkpoint of the log (C2SP tlog-checkpoint signed note).
+def checkpoint(ctx: click.Context, key_file: str, out_file: str | None, force: bool,
+               previous_file: str | None, pub_file: str | None) -> None:
+    """Verify the log, then sign a checkpoint of it (C2SP tlog-checkpoint signed note).
 
-    Keep checkpoints away from the database (another host, a git repo, a ticket):
-    `accord verify --checkpoint` later proves nothing before it was rewritten.
+    Nothing is signed unless the log verifies: every record, or with --previous
+    the log's consistency with your last checkpoint and every record since it
+    (a rewrite that recomputed every hash cannot be blessed). Keep checkpoints
+    away from the database (another host, a git repo, a ticket): `accord verify
+    --checkpoint` later proves nothing before it was rewritten.
+
+    \b
+    Examples:
+      accord checkpoint --key ~/.config/accord/refunds.key --out cp-2026-11-26.txt
+      accord checkpoint --key ~/.config/accord/refunds.key --previous cp-2026-11-26.txt \\
+        --out cp-2026-11-27.txt
     """
-    from accord.integrity.checkpoint import load_signer
+    from accord.integrity.checkpoint import load_signer, load_verifier
 
-    text = ledger(ctx, read_only=True).checkpoint(load_signer(key_file))
+    if pub_file and not previous_file:
+        raise UsageError("--pub checks --previous's signature: give --previous FILE too")
+    if out_file and not force and os.path.lexists(out_file):
+        raise UsageError(f"--out {out_file}: exists; a checkpoint is never overwritten by accident "
+                         "(add --force to replace it)")
+    previous = _read_text(previous_file, "--previous") if previous_file else None
+    signer = load_signer(key_file)
+    text = ledger(ctx, read_only=True).checkpoint(
+        signer, previous=previous, previous_source=previous_file or "previous",
+        verifier=load_verifier(pub_file) if pub_file else None)
     if out_file:
-        Path(out_file).write_text(text, encoding="utf-8")
+        _replace_atomically(Path(out_file), text)
         click.echo(f"checkpoint written to {out_file}", err=True)
     else:
         click.echo(text, nl=False)
+
+
+def _read_text(path: str, flag: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise UsageError(f"{flag} {path}: cannot read it: {getattr(err, 'strerror', None) or err}") from None
+
+
+def _replace_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to a new file beside ``path`` and rename it over ``path``: readers see the old
+    file or the new one, and a symlink at ``path`` is replaced, not followed."""
+    import tempfile
+
+    try:
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except OSError as err:
+        raise UsageError(f"--out {path}: cannot write: {err.strerror or err}") from None
 
 
 @cli.command()

@@ -186,6 +186,9 @@ def verifier_from_text(text: str, source: str = "public key") -> Verifier:
 
 def _read_key_file(path: str | os.PathLike[str], kind: str) -> str:
     try:
+        if kind == "private" and (mode := os.stat(path).st_mode) & 0o077:
+            raise CheckpointError(f"{path}: the private key is readable by others (mode {mode & 0o777:o}); "
+                                  f"anyone who can read it can sign checkpoints: chmod 600 {path}")
         return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         hint = "create one with `accord keygen --out KEY`" if kind == "private" else \

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from accord.errors import CheckpointError, NotFound, UsageError
+from accord.errors import CheckpointError, IntegrityError, NotFound, UsageError
 from accord.integrity import merkle
 from accord.integrity.checkpoint import (
     Checkpoint,
@@ -203,14 +203,51 @@ def _fail(report: VerifyReport, first_bad: int | None, problem: str) -> VerifyRe
     return replace(report, ok=False, first_bad=first_bad, problem=problem) if report.ok else report
 
 
-def checkpoint(store: Store, signer: Signer) -> str:
-    """A signed checkpoint of the log as it stands (C2SP tlog-checkpoint)."""
+def checkpoint(store: Store, signer: Signer, previous: str | None = None,
+               previous_source: str = "previous checkpoint", verifier: Verifier | None = None) -> str:
+    """A signed checkpoint of the log as it stands (C2SP tlog-checkpoint), signed only after
+    the log verifies: every record, or — given the ``previous`` checkpoint's text — the
+    consistency of the log with it and every record since.
+
+    Raises IntegrityError (nothing signed) when the log does not verify, and CheckpointError
+    for a previous checkpoint that cannot be read.
+    """
+    report = (verify(store) if previous is None
+              else _verify_since(store, previous, previous_source, verifier))
+    if not report.ok:
+        where = f" (first bad seq {report.first_bad})" if report.first_bad is not None else ""
+        raise IntegrityError(f"refusing to sign: the log does not verify{where}: {report.problem}")
     with store.reading() as r:
         ledger_origin = r.meta("origin")
-        leaves = r.leaf_hashes(r.head().size)
-    if ledger_origin is None:
-        raise NotFound("this database has no accord origin; is it an accord ledger?")
-    return sign_checkpoint(ledger_origin, len(leaves), merkle.root(leaves), signer)
+    if not isinstance(ledger_origin, str) or not ledger_origin:
+        raise IntegrityError("refusing to sign: the ledger's origin is missing from accord_meta")
+    return sign_checkpoint(ledger_origin, report.size, report.root, signer)
+
+
+def _verify_since(store: Store, previous: str, source: str, verifier: Verifier | None) -> VerifyReport:
+    """The log checked against an earlier checkpoint: consistent with it, and each record after
+    it re-hashed on the chain (the records it covers are vouched for by the proof)."""
+    earlier = parse_checkpoint(previous, source=source)
+    first_bad: int | None = None
+    problem: str | None = None
+    with store.reading() as r:
+        ledger_origin = r.meta("origin")
+        size = r.head().size
+        leaves = r.leaf_hashes(size)
+        chain = r.chain_hashes([earlier.size]).get(earlier.size, CHAIN_START) if earlier.size else CHAIN_START
+        expected = earlier.size + 1
+        for row in r.scan(earlier.size + 1):
+            if row.seq != expected:
+                first_bad = expected
+                problem = f"seq {expected} is missing: the next stored record is seq {row.seq}"
+                break
+            _, chain, bad = check_row(row, chain)
+            if bad is not None:
+                first_bad, problem = row.seq, bad
+                break
+            chain, expected = row.chain_hash, expected + 1
+    report = VerifyReport(first_bad is None, len(leaves), merkle.root(leaves), first_bad, problem)
+    return _check_against(report, leaves, earlier, previous, ledger_origin, verifier)
 
 
 @dataclass(frozen=True)
