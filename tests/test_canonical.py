@@ -259,3 +259,19 @@ def test_parse_json_raises_value_error_for_anything_not_json(text: str | bytes) 
     """Broken JSON, non-UTF-8 bytes and absurd nesting are ValueErrors, never other exceptions."""
     with pytest.raises(ValueError):
         parse_json(text)
+
+
+@pytest.mark.parametrize(("literal", "message"), [
+    ("1e-400", "too small for a double: it would be stored as 0"),
+    ("-2.5E-999", "too small for a double"),
+    ("9007199254740993.0", r"beyond ±2\^53, where a double cannot hold its digits"),
+    ("1e400", "too large for a double"),
+])
+def test_a_number_a_double_would_change_is_refused_with_the_reason(literal: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_json('{"n": ' + literal + "}", ledger_numbers=True)
+
+
+@pytest.mark.parametrize("literal", ["0.0", "-0e5", "1.5e-300", "9007199254740992.0", "0.1"])
+def test_numbers_a_double_holds_are_taken(literal: str) -> None:
+    assert parse_json('{"n": ' + literal + "}")["n"] == float(literal)

@@ -92,3 +92,34 @@ def test_a_lone_surrogate_is_a_refused_event_not_a_crash(refunds: Ledger) -> Non
     with pytest.raises(EventRefused, match="surrogate"):
         refunds.record_many([opened("R-10"), event("R-10", "input.received", "2026-03-02T09:00:01Z",
                                                    {"content": "bad \ud800 text"})])
+
+
+def test_export_and_case_show_survive_a_record_deeper_than_json_writers_allow(
+        tmp_path: __import__("pathlib").Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A record stored before accord refused deep nesting (300 levels here) still exports and shows."""
+    import json
+
+    import accord
+    from accord.testing import FixedClock
+    from tests.helpers import CLOCK_AT, refund_contract, run_cli
+
+    url = f"sqlite:///{tmp_path}/old.db"
+    deep: object = "bottom"
+    for _ in range(300):
+        deep = [deep]
+    with accord.open(url, clock=FixedClock(CLOCK_AT)) as old:
+        old.apply_contract(refund_contract())
+        old.record_many([opened("D-1")])
+
+        def build(w: object, batch: object) -> None:  # what an earlier accord stored as it came
+            batch.stamp(case="D-1", workflow="refund-replies", type="input.received",  # type: ignore[attr-defined]
+                        at="2026-03-02T09:00:01Z", actor="system:old", data={"content": {"k": deep}},
+                        version=1)
+
+        old._core.writer.write(build)  # type: ignore[arg-type]
+    code, out, err = run_cli(capsys, "--db", url, "export")
+    assert code == 0 and "Traceback" not in err
+    assert json.loads(out.splitlines()[-1])["type"] == "input.received"
+    code, out, err = run_cli(capsys, "--db", url, "case", "show", "D-1", "--json")
+    assert code == 0 and json.loads(out)["events"][-1]["type"] == "input.received"
+    assert run_cli(capsys, "--db", url, "verify")[0] == 0

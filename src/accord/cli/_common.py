@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -29,8 +30,16 @@ def ledger(ctx: click.Context, *, create: bool = False, read_only: bool = False)
 
 
 def echo_json(value: Any) -> None:
-    """Print ``value`` as indented JSON (UTF-8, keys in the order built)."""
-    sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
+    """Print ``value`` as indented JSON (UTF-8, keys in the order built).
+
+    A value nested deeper than orjson writes (a record stored before accord refused such
+    input) goes through the standard library's writer instead.
+    """
+    try:
+        text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    except orjson.JSONEncodeError:
+        text = json.dumps(value, indent=2, ensure_ascii=False)
+    sys.stdout.write(text + "\n")
 
 
 def now_option(func: Any) -> Any:

@@ -179,7 +179,7 @@ def _read_lines(files: tuple[str, ...]) -> tuple[list[Any], list[str]]:
                         continue
                     where = f"{label}:{number}"
                     try:
-                        events.append(parse_json(line.rstrip("\r\n")))
+                        events.append(parse_json(line.rstrip("\r\n"), ledger_numbers=True))
                         wheres.append(where)
                     except ValueError as err:
                         problems.append(EventProblem(where, "", f"not a JSON object: {err}"))
@@ -264,13 +264,11 @@ def export(ctx: click.Context, fmt: str, case_id: str | None) -> None:
     Example:
       accord export --format jsonl > ledger.jsonl
     """
-    import orjson
-
     records = ledger(ctx, read_only=True).export(case_id)
     if fmt == "jsonl":
         out = sys.stdout.buffer
         for e in records:
-            out.write(orjson.dumps(e.export()) + b"\n")
+            out.write(e.export_line() + b"\n")
     else:
         from accord.review._prov import prov_document
 

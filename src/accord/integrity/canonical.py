@@ -23,6 +23,7 @@ surrogates, which would otherwise be silently accepted and hashed.
 
 from __future__ import annotations
 
+import decimal
 import json
 import math
 import re
@@ -233,7 +234,7 @@ def _prepare_array(items: list[Any] | tuple[Any, ...]) -> list[Any] | tuple[Any,
 _MAYBE_SURROGATE = re.compile(r"[\ud800-\udfff]|\\u[dD][89a-fA-F]")
 
 
-def parse_json(text: str | bytes) -> Any:
+def parse_json(text: str | bytes, *, ledger_numbers: bool = False) -> Any:
     """Parse one JSON text strictly, as the ledger's reader needs it.
 
     Returns the value (dicts, lists, str, int, float, bool, None).
@@ -241,7 +242,8 @@ def parse_json(text: str | bytes) -> Any:
     Raises ValueError when ``text`` is not valid JSON or not UTF-8, repeats a
     key within one object (the message names the key), holds ``NaN`` or
     ``Infinity``, a number too large for a double, or a string with a lone
-    surrogate.
+    surrogate. A number so small it would become 0 is refused; with ``ledger_numbers``, so is
+    one beyond ±2^53 (what the ledger takes as event data).
     """
     if isinstance(text, bytes | bytearray | memoryview):
         try:
@@ -250,7 +252,8 @@ def parse_json(text: str | bytes) -> Any:
             raise ValueError(f"not UTF-8 text (byte {err.start}: {err.reason})") from None
     try:
         value = json.loads(text, object_pairs_hook=_object_without_duplicates,
-                           parse_constant=_refuse_constant, parse_float=_finite_float)
+                           parse_constant=_refuse_constant,
+                           parse_float=_ledger_float if ledger_numbers else _finite_float)
         if _MAYBE_SURROGATE.search(text):
             _refuse_lone_surrogates(value, "$")
     except RecursionError:
@@ -276,10 +279,28 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number; write a finite number or null")
 
 
+_NONZERO_MANTISSA = re.compile(r"[1-9]")
+
+
 def _finite_float(literal: str) -> float:
+    """A JSON number with a fraction or exponent as a double — refused where the double would
+    silently not be the number written: too large, so small it becomes 0, or so long that a
+    double cannot hold its digits."""
     number = float(literal)
     if not math.isfinite(number):
         raise ValueError(f"the number {literal} is too large for a double; write a smaller number")
+    if number == 0.0 and _NONZERO_MANTISSA.search(literal.lower().split("e")[0]):
+        raise ValueError(f"the number {literal} is too small for a double: it would be stored as 0")
+    return number
+
+
+def _ledger_float(literal: str) -> float:
+    """:func:`_finite_float`, and within ±2^53 as the ledger's integers are: beyond it a double
+    stores other digits than were written (9007199254740993.0 would become …992)."""
+    number = _finite_float(literal)
+    if abs(number) >= MAX_EXACT_INTEGER and abs(decimal.Decimal(literal)) > MAX_EXACT_INTEGER:
+        raise ValueError(f"the number {literal} is beyond ±2^53, where a double cannot hold its digits "
+                         f"(it would be stored as {number!r}); send it as a string")
     return number
 
 
