@@ -107,7 +107,20 @@ def test_demo_prints_each_part_with_what_it_means(demoed: DemoRun) -> None:
         assert heading in demoed.text
     assert f"Ledger: {demoed.folder / demos.DB_NAME}" in demoed.text
     assert "Who changes the system now?" in demoed.text, "the ten-minute review is printed"
-    assert "7 of 7 questions answered: the ten-minute test passes." in demoed.text
+    assert "Ten-minute test: 7 of 7 answered" in demoed.text, "the brief's badge, not a bare PASS"
+    assert "PASS" not in demoed.text
+
+
+def test_demo_prints_the_brief_leading_with_what_went_wrong(demoed: DemoRun) -> None:
+    """Part 3 is the incident brief: the wrong amount that went out, then the answers, then
+    who changes what by when; part 4 says how to close the learning actions, not them again."""
+    part3 = demoed.text[demoed.text.index("3. The incident"):demoed.text.index("4. Learning actions")]
+    order = [part3.index(s) for s in ("What went wrong: Reply promised a €480 refund",
+                                      "refund of €480.00", "THE SEVEN QUESTIONS",
+                                      "WHO CHANGES WHAT, BY WHEN")]
+    assert order == sorted(order)
+    part4 = demoed.text[demoed.text.index("4. Learning actions"):demoed.text.index("5. Findings")]
+    assert "learning close LA-1 --change" in part4 and demoed.db.removeprefix("--db=") in part4
 
 
 def test_demo_covers_several_workflows_and_hundreds_of_cases(demoed: DemoRun) -> None:

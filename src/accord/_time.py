@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-__all__ = ["format_time", "parse_time"]
+__all__ = ["format_time", "human_time", "parse_time"]
 
 
 # RFC 3339 §5.6 date-time; fromisoformat alone also takes ISO 8601 forms such as week
@@ -35,3 +35,16 @@ def format_time(value: dt.datetime) -> str:
     if value.tzinfo is dt.UTC:  # the clock's own times: drop the "+00:00" isoformat writes
         return value.isoformat()[:-6] + "Z"
     return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat() + "Z"
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def human_time(value: str | dt.datetime) -> str:
+    """A time as a person reads it in a brief: ``21 Oct 2026, 11:41 UTC`` (to the minute).
+
+    Takes an aware datetime or a stored RFC 3339 time; raises ValueError for anything else.
+    """
+    when = parse_time(value) if isinstance(value, str) else value.astimezone(dt.UTC)
+    # not strftime's %b: it follows the process locale, and a brief reads the same everywhere
+    return f"{when.day} {_MONTHS[when.month - 1]} {when.year}, {when.hour:02d}:{when.minute:02d} UTC"

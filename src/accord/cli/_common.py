@@ -11,6 +11,7 @@ from typing import Any
 import click
 import orjson
 
+from accord import _text
 from accord._time import parse_time
 from accord.errors import UsageError
 from accord.integrity.verify import Tampering
@@ -62,9 +63,16 @@ def parse_now(value: str | None) -> dt.datetime:
 
 
 def one_line(text: str, width: int = 60) -> str:
-    """``text`` on one line (whitespace runs become one space), cut to ``width`` with an ellipsis."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
+    """``text`` on one printable line (whitespace runs become one space, control characters
+    visible signs), cut to ``width`` with an ellipsis."""
+    return _text.one_line(text, width)
+
+
+def echo_line(text: str, *, err: bool = False) -> None:
+    """Print one line that holds user values (case ids, summaries, person ids …): their line
+    breaks become spaces and their control characters visible signs, so nothing they hold
+    forges a line or reaches the terminal as an escape sequence."""
+    click.echo(_text.safe_line(text), err=err)
 
 
 def exit_if_tampered(tampered: Sequence[Tampering]) -> None:

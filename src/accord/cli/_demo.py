@@ -11,6 +11,7 @@ from accord import demo as demos
 from accord._time import format_time
 from accord.cli import cli
 from accord.cli._common import echo_json, json_option
+from accord.review.describe import artefact
 from accord.review.questions import keys
 from accord.review.render import render_text
 from accord.runtime.findings import DETECTORS
@@ -87,23 +88,24 @@ def _render(result: demos.DemoResult, directory: Path, seconds: float) -> str:
         lines.append(f"   {handover.left} reviewed {handover.late_review} after leaving "
                      f"{handover.role}.")
 
-    lines += _heading(3, f"The incident — {incident['case']}: {_summary(result)}",
-                      "The customer complained; the outcome owner opened "
-                      f"{incident['incident']}. The seven questions, answered from the ledger:")
+    lines += _heading(3, "The incident",
+                      f"A customer complained about case {incident['case']}; the outcome owner opened "
+                      f"{incident['incident']}. Its brief, from the ledger — what went wrong, what went "
+                      "out, the seven questions, who changes what:")
     lines += ["   " + line if line else "" for line in
               render_text(review).rstrip("\n").split("\n")]
-    answered = sum(a.answered for a in review.answers.questions.values())
-    lines.append("")
-    verdict = "passes" if review.ten_minute_test == "pass" else "fails"
-    lines.append(f"   {answered} of 7 questions answered: the ten-minute test {verdict}.")
     if result.brief is not None:
-        lines.append(f"   One-page brief for the people involved: {result.brief}")
+        lines += ["", f"   The same brief as one printable page, to forward: {result.brief}"]
 
     lines += _heading(4, "Learning actions", "Who changes which part of the system, by when — "
-                      "one per cause and owner.")
-    for la in incident["learning_actions"]:
-        lines.append(f"   {la['id']:<5} {la['cause']:<17} {la['artefact']:<13} "
-                     f"{la['role'] or '(no owner)'} ({la['person'] or 'vacant'}), due {la['due'][:10]}")
+                      "one per cause and owner, open until the change is made.")
+    actions = incident["learning_actions"]
+    lines.append(f"   {len(actions)} open: " + "; ".join(
+        f"{la['id']} ({artefact(la['artefact'])}, {la['person'] or 'vacant'})" for la in actions)
+        + (f"; due {actions[0]['due'][:10]}" if actions else "") + ".")
+    if actions:
+        lines.append(f"   Close one with the change that was made: accord {db} learning close "
+                     f"{actions[0]['id']} --change refund-v8")
 
     lines += _heading(5, "Findings", "What accord noticed while the work ran (at "
                       f"{format_time(result.now)}).")
@@ -135,7 +137,3 @@ def _render(result: demos.DemoResult, directory: Path, seconds: float) -> str:
               f"   accord {db} verify",
               "   A tour of what you just saw: docs/demo.md", ""]
     return "\n".join(lines)
-
-
-def _summary(result: demos.DemoResult) -> str:
-    return str(result.review.opened.data["summary"])

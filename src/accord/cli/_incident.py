@@ -11,8 +11,18 @@ from typing import Any
 import click
 
 from accord.cli import cli
-from accord.cli._common import echo_json, exit_if_tampered, json_option, ledger, now_option, parse_now
+from accord.cli._common import (
+    echo_json,
+    echo_line,
+    exit_if_tampered,
+    json_option,
+    ledger,
+    now_option,
+    parse_now,
+)
 from accord.errors import UsageError
+from accord.review.brief import brief as brief_of
+from accord.review.describe import artefact
 from accord.review.render import RENDERERS
 from accord.vocab import duration_seconds
 
@@ -66,10 +76,10 @@ def incident_open(ctx: click.Context, case_id: str, failed: tuple[str, ...], fau
     if as_json:
         echo_json(opened.as_json())
         return
-    click.echo(f"opened {opened.incident} on {case_id}; causes: {', '.join(opened.causes)}")
+    echo_line(f"opened {opened.incident} on {case_id}; causes: {', '.join(opened.causes)}")
     for la in opened.learning_actions:
-        click.echo(f"  {la.id:<7} {la.cause:<24} {la.role or '(no owner named)'} "
-                   f"({la.person or 'vacant'}) changes the {la.artefact} by {la.due}")
+        echo_line(f"  {la.id:<7} {la.cause:<24} {la.role or '(no owner named)'} "
+                  f"({la.person or 'vacant'}) changes the {artefact(la.artefact)} by {la.due}")
     click.echo(f"review it: accord incident review {opened.incident}")
 
 
@@ -104,7 +114,8 @@ def incident_review(ctx: click.Context, incident_id: str, fmt: str, out: str | N
                                  encoding="utf-8")
         except OSError as err:
             raise UsageError(f"--out {out}: cannot write: {err.strerror}") from None
-        click.echo(f"wrote {out}: {incident_id} ten-minute test {review.ten_minute_test}")
+        brief = brief_of(review)
+        echo_line(f"wrote {out}: {incident_id}, {brief.badge[0].lower()}{brief.badge[1:]}")
     elif text is None:
         echo_json(review.as_json())
     else:
@@ -133,8 +144,8 @@ def incident_list(ctx: click.Context, as_json: bool) -> None:
     if not found:
         click.echo("no incidents")
     for i in found:
-        click.echo(f"{i.incident:<7} {i.case or '':<14} {i.workflow or '':<22} {i.opened_at}  "
-                   f"{', '.join(i.causes)}  {i.summary}")
+        echo_line(f"{i.incident:<7} {i.case or '':<14} {i.workflow or '':<22} {i.opened_at}  "
+                  f"{', '.join(i.causes)}  {i.summary}")
 
 
 @cli.group()
@@ -170,8 +181,8 @@ def learning_list(ctx: click.Context, only_open: bool, now: str | None, as_json:
     for i in items:
         state = "OVERDUE" if i.overdue else i.status
         change = f"  change {i.change}" if i.change else ""
-        click.echo(f"{i.id:<7} {state:<8} {i.incident:<7} {i.case or '':<14} {i.cause:<24} "
-                   f"{i.role or '-'} ({i.person or 'vacant'}) {i.artefact} due {i.due}{change}")
+        echo_line(f"{i.id:<7} {state:<8} {i.incident:<7} {i.case or '':<14} {i.cause:<24} "
+                  f"{i.role or '-'} ({i.person or 'vacant'}) {i.artefact} due {i.due}{change}")
 
 
 @learning.command("close")
@@ -195,7 +206,7 @@ def learning_close(ctx: click.Context, la_id: str, change: str, by: str | None, 
     if as_json:
         echo_json(item.as_json())
         return
-    click.echo(f"closed {item.id} ({item.cause}, {item.artefact}) with change {item.change}")
+    echo_line(f"closed {item.id} ({item.cause}, {item.artefact}) with change {item.change}")
 
 
 @cli.command("drill")
@@ -230,11 +241,11 @@ def drill_command(ctx: click.Context, workflow: str | None, sample: int | None, 
     for wf in result.workflows:
         total += wf.cases
         readiness = "n/a (no closed cases)" if wf.readiness is None else f"{wf.readiness:.2%}"
-        click.echo(f"{wf.workflow}: {wf.ready} of {wf.cases} cases would pass ({readiness})")
+        echo_line(f"{wf.workflow}: {wf.ready} of {wf.cases} cases would pass ({readiness})")
         for key, count in wf.failing.items():
             if count:
                 shown = ", ".join(wf.examples[key])
-                click.echo(f"  {count:>7} fail {key:<12} e.g. {shown}")
+                echo_line(f"  {count:>7} fail {key:<12} e.g. {shown}")
     if not result.workflows:
         click.echo("no contracts applied: nothing to drill")
     rate = f", {total / took:,.0f} cases/s" if took > 0 and total else ""

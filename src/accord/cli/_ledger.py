@@ -13,6 +13,7 @@ import yaml
 from accord.cli import cli
 from accord.cli._common import (
     echo_json,
+    echo_line,
     exit_if_tampered,
     json_option,
     ledger,
@@ -156,7 +157,7 @@ def roster_show(ctx: click.Context, now: str | None, as_json: bool) -> None:
         click.echo("no roster applied: every role is vacant (run `accord roster apply FILE`)")
         return
     for r in roles:
-        click.echo(f"{r['role']:<28} {r['holder'] or 'VACANT'}")
+        echo_line(f"{r['role']:<28} {r['holder'] or 'VACANT'}")
 
 
 def _read_lines(files: tuple[str, ...]) -> tuple[list[Any], list[str]]:
@@ -241,14 +242,14 @@ def case_show(ctx: click.Context, case_id: str, as_json: bool) -> None:
     if as_json:
         echo_json(view.as_json())
     else:
-        click.echo(f"case {view.case}  workflow {view.workflow}  contract v{view.contract_version}")
+        echo_line(f"case {view.case}  workflow {view.workflow}  contract v{view.contract_version}")
         for e in view.events:
             mark = "TAMPERED " if e.seq in bad else ""
             click.echo(f"  {e.seq:>7}  {e.at}  {e.type:<20} {one_line(e.actor, 28):<28} "
                        f"{mark}{one_line(describe(e))}")
         present = ", ".join(f"{k} {v}" for k, v in view.evidence.present.items()) or "none"
-        click.echo(f"evidence present: {present}")
-        click.echo(f"evidence missing: {', '.join(view.evidence.missing) or 'none'}")
+        echo_line(f"evidence present: {present}")
+        echo_line(f"evidence missing: {', '.join(view.evidence.missing) or 'none'}")
     exit_if_tampered(view.tampered)
 
 

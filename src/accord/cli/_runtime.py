@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from accord.cli import cli
-from accord.cli._common import echo_json, json_option, ledger, now_option, parse_now
+from accord.cli._common import echo_json, echo_line, json_option, ledger, now_option, parse_now
 from accord.runtime.queues import QueueItem
 
 
@@ -24,7 +24,7 @@ def tick(ctx: click.Context, now: str | None, as_json: bool) -> None:
         echo_json({"escalated": [e.as_json() for e in written]})
         return
     for e in written:
-        click.echo(f"escalated {e.exception} on {e.case} to {e.escalate_to} (due {e.at})")
+        echo_line(f"escalated {e.exception} on {e.case} to {e.escalate_to} (due {e.at})")
     if not written:
         click.echo("nothing to escalate")
 
@@ -43,8 +43,8 @@ def _show_queue(items: list[QueueItem], as_json: bool, empty: str) -> None:
     for i in items:
         flag = "OVERDUE " if i.overdue else ""
         due = f" due {i.due}" if i.due else ""
-        click.echo(f"{flag}{i.case:<14} {i.workflow:<22} {i.role or '-':<22} since {i.since}{due}"
-                   f"  {i.what}")
+        echo_line(f"{flag}{i.case:<14} {i.workflow:<22} {i.role or '-':<22} since {i.since}{due}"
+                  f"  {i.what}")
 
 
 @queue.command("reviews")
@@ -85,5 +85,5 @@ def findings(ctx: click.Context, workflow: str | None, now: str | None, as_json:
         echo_json({"findings": [f.as_json() for f in found]})
         return
     for f in found:
-        click.echo(f"{f.workflow}:{f.case}:{f.seq}: {f.rule} {f.message}")
+        echo_line(f"{f.workflow}:{f.case}:{f.seq}: {f.rule} {f.message}")
     click.echo(f"{len(found)} finding{'s' if len(found) != 1 else ''}", err=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from accord._time import format_time
@@ -76,6 +76,8 @@ class IncidentReview:
     """The case's records (the incident's own included), for the timeline of a brief."""
     tampered: tuple[Tampering, ...] = ()
     """Records of the case that do not re-hash to what the log holds (none when intact)."""
+    quality_bar: Mapping[str, str] = field(default_factory=dict)
+    """What each quality dimension means in the pinned contract, for the brief's headline."""
 
     @property
     def ten_minute_test(self) -> str:
@@ -218,12 +220,14 @@ def review_incident(core: Core, incident_id: str) -> IncidentReview:
     assert incident.case is not None
     events, tampered = core.checked_case(incident.case)
     d = incident.data
-    review = answers(core.case_contract(events), [e for e in events if e.seq < incident.seq],
+    contract = core.case_contract(events)
+    review = answers(contract, [e for e in events if e.seq < incident.seq],
                      failed=d["failed"], faulty=d["faulty"],
                      should_have_escalated=d["should_have_escalated"], roles=core.book.roles(),
                      now=incident.when, assigned=[Assignment(**owner) for owner in d["owners"]])
+    bar = {dim: (meaning or "").strip() for dim, meaning in (contract.quality_bar or {}).items()}
     return IncidentReview(incident_id, incident.case, incident.workflow, incident.contract_version,
-                          review, incident, tuple(events), tuple(tampered))
+                          review, incident, tuple(events), tuple(tampered), bar)
 
 
 def list_incidents(core: Core) -> list[IncidentSummary]:
