@@ -71,14 +71,17 @@ class EventProblem:
 
 
 class EventRefused(AccordError):
-    """A batch with at least one refused event; nothing of it was stored."""
+    """A batch with at least one refused event; nothing of it was stored. ``unlisted`` counts
+    problems beyond those listed (a long batch lists the first hundred)."""
 
-    def __init__(self, problems: Sequence[EventProblem]) -> None:
+    def __init__(self, problems: Sequence[EventProblem], unlisted: int = 0) -> None:
         self.problems = list(problems)
+        self.unlisted = unlisted
         super().__init__("\n".join(str(p) for p in self.problems))
 
     def lines(self) -> list[str]:
-        return [str(p) for p in self.problems] + ["nothing of this batch was stored"]
+        more = [f"… and {self.unlisted:,} more problems"] if self.unlisted else []
+        return [str(p) for p in self.problems] + more + ["nothing of this batch was stored"]
 
 
 class ActionRefused(EventRefused):

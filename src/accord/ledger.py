@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from accord.case import Case, When, opening_id
@@ -135,6 +135,13 @@ class Ledger:
         Raises EventRefused (ActionRefused for enforcement) and stores nothing then.
         """
         return self._core.recorder.record_many(events, wheres)
+
+    def record_stream(self, items: Iterable[tuple[Any, str]]) -> Recorded:
+        """Record a stream of ``(event, where)`` pairs as one atomic batch in bounded memory (a
+        file of millions of lines, say); an item may be an ``EventProblem`` for input that was not
+        an event. The first hundred problems are listed, the rest counted; nothing is stored
+        unless all of it is."""
+        return self._core.recorder.record_stream(items)
 
     def case(self, workflow: str, case_id: str, attributes: dict[str, Any] | None = None, *,
              at: When = None, actor: str = "system:app") -> Case:

@@ -110,7 +110,7 @@ class Core:
                         at=batch.recorded_at, actor=actor, version=version,
                         data={"contract": body, "hash": digest, "version": version})
 
-        stored = bool(self.writer.write(build).rows)
+        stored = bool(self.writer.write(build).written)
         applied = self.book.contract(contract.workflow)
         return AppliedContract(applied.workflow, applied.version, applied.hash, applied.seq, applied.at,
                                applied.contract, new=stored)
@@ -146,7 +146,7 @@ class Core:
             batch.stamp(case=None, workflow=None, type="roster.applied", at=batch.recorded_at,
                         actor=actor, version=None, data=data)
 
-        stored = bool(self.writer.write(build).rows)
+        stored = bool(self.writer.write(build).written)
         applied = self.book.roster()
         assert applied is not None
         return AppliedRoster(applied.version, applied.hash, applied.seq, applied.at, applied.roster,

@@ -7,17 +7,18 @@ atomic: committed whole, or refused whole with every problem listed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import gc
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from accord.errors import EventProblem, EventRefused
+from accord.errors import EventProblem
 from accord.runtime.book import Book
 from accord.runtime.events import SYSTEM_ACTOR, Event, parse_event
 from accord.runtime.ledger_rules import CaseState, Step, apply_rule, open_case
@@ -27,6 +28,10 @@ from accord.store.ports import Head, Reader
 from accord.store.ports import Writer as StoreWriter
 from accord.store.stored import StoredEvent
 
+STREAM_CHUNK = 1000
+"""Events a stream parses, rules and appends at a time inside its one transaction."""
+STREAM_CASES = 4096
+"""Case states a stream keeps; a case that comes back after eviction is read from the transaction."""
 CASE_CACHE_SIZE = 1024
 """Cases whose state the write path keeps between transactions of this process."""
 CASE_CACHE_BULK = 64
@@ -96,46 +101,53 @@ class Recorder:
         names each one's origin for error messages (``file:line``). Raises
         EventRefused (ActionRefused for enforcement) and stores nothing then.
         """
-        if len(raw_events) < BULK_EVENTS:
-            return self._record_many(raw_events, wheres)
-        with _collector_paused():
-            return self._record_many(raw_events, wheres)
+        items = zip(raw_events, wheres if wheres is not None else
+                    (f"event {i}" for i in range(1, len(raw_events) + 1)), strict=False)
+        return self._record(items, stream=False)
 
-    def _record_many(self, raw_events: Sequence[Any], wheres: Sequence[str] | None) -> Recorded:
-        events: list[tuple[Event, str]] = []
-        problems: list[EventProblem] = []
-        for i, raw in enumerate(raw_events):
-            where = wheres[i] if wheres is not None else f"event {i + 1}"
-            parsed = raw if isinstance(raw, Event) else parse_event(raw, where)
-            if isinstance(parsed, list):
-                problems.extend(parsed)
-            else:
-                events.append((parsed, where))
-        if problems:
-            raise EventRefused(problems)
-        if not events:
-            return Recorded(0, None, None)
-        states: dict[str, CaseState] = {}
-        skipped: list[int] = [0]
+    def record_stream(self, items: Iterable[tuple[Any, str]]) -> Recorded:
+        """Record a stream of (event, where) as one atomic batch in bounded memory.
+
+        Events are parsed, ruled and appended a chunk at a time inside one write
+        transaction; an item may be an :class:`EventProblem` (a line that was not
+        JSON, say), which refuses the batch. The first problems are listed, the
+        rest counted; nothing is stored unless everything is. The routes of a
+        stream are not kept in the result.
+        """
+        return self._record(items, stream=True)
+
+    def _record(self, items: Iterable[tuple[Any, str]], stream: bool) -> Recorded:
+        counts = {"skipped": 0}
+        kept: list[dict[str, CaseState]] = []
 
         def build(w: StoreWriter, batch: Batch) -> None:
-            states.clear()  # a second run (see Writer.write) starts again from the log
-            fresh = _without_repeats(events, w)
-            skipped[0] = len(events) - len(fresh)
-            states.update(self._load_cases(w, dict.fromkeys(e.case for e, _ in fresh), batch.head))
+            states = _States(self, w, batch.head, stream)
+            seen: set[str] = set()
             latest_at = self.writer.clock.now() + FUTURE_SLACK
-            for event, where in fresh:
-                if event.at > latest_at:
-                    batch.refuse(where, "at", f"{event.at_text} lies more than 5 minutes after now "
-                                 f"({batch.recorded_at}): record what has happened, when it happened")
-                    continue
-                self._apply(event, where, states, batch)
+            for chunk in _chunks(items, STREAM_CHUNK):
+                with _collector_paused() if len(chunk) >= BULK_EVENTS else contextlib.nullcontext():
+                    events = _parsed(chunk, batch)
+                    fresh = _without_repeats(events, w, seen)
+                    counts["skipped"] += len(events) - len(fresh)
+                    states.load(e.case for e, _ in fresh)
+                    for event, where in fresh:
+                        if event.at > latest_at:
+                            batch.refuse(where, "at", f"{event.at_text} lies more than 5 minutes after now "
+                                         f"({batch.recorded_at}): record what has happened, when it happened")
+                            continue
+                        self._apply(event, where, states.held, batch)
+                    if stream:
+                        batch.flush(w)
+                        batch.routes.clear()
+                        states.trim()
+            if not stream:
+                kept.append(states.held)
 
         batch = self.writer.write(build)
-        self._keep_cases(batch, states)
-        rows = batch.rows
-        return Recorded(batch.client_events, rows[0].seq if rows else None,
-                        rows[-1].seq if rows else None, skipped[0], batch.routes)
+        self._keep_cases(batch, kept[0] if kept else None)
+        first = batch.first if batch.written else None
+        return Recorded(batch.client_events, first, batch.next_seq - 1 if batch.written else None,
+                        counts["skipped"], batch.routes)
 
     def _apply(self, event: Event, where: str, states: dict[str, CaseState], batch: Batch) -> None:
         state = states.get(event.case)
@@ -193,43 +205,47 @@ class Recorder:
 
     # -- the case cache ------------------------------------------------------------------------
 
-    def _load_cases(self, reader: Reader, case_ids: Iterable[str], head: Head) -> dict[str, CaseState]:
-        """The cases' states at ``head``: copies of the cached ones, the rest read from the log."""
-        states: dict[str, CaseState] = {}
+    def cached(self, head: Head, cases: Iterable[str], into: dict[str, CaseState]) -> list[str]:
+        """Copy the cached states of ``cases`` into ``into`` when the cache is valid at ``head``;
+        returns the cases it does not hold."""
         missing = []
         with self._lock:
             if self._cases_head != head:
                 self._cases.clear()
                 self._cases_head = head
-            for case in case_ids:
+            for case in cases:
                 state = self._cases.get(case)
                 if state is not None:
-                    states[case] = state.copy()
+                    into[case] = state.copy()
                 else:
                     missing.append(case)
-        for row in reader.case_rows(missing) if missing else ():
+        return missing
+
+    def load_states(self, reader: Reader, case_ids: Collection[str], into: dict[str, CaseState]) -> None:
+        """Read the states of ``case_ids`` from the log (the transaction's view) into ``into``."""
+        for row in reader.case_rows(case_ids) if case_ids else ():
             event = StoredEvent.from_row(row)
             assert event.case is not None
-            state = states.get(event.case)
+            state = into.get(event.case)
             if state is None:
                 if event.type != "case.opened":
                     continue  # incident/learning records of a case precede nothing
                 workflow, version = event.workflow, event.contract_version
                 assert workflow is not None and version is not None
-                state = states[event.case] = CaseState(event.case, workflow, version,
-                                                       self.book.pinned(workflow, version), [])
+                state = into[event.case] = CaseState(event.case, workflow, version,
+                                                     self.book.pinned(workflow, version), [])
             state.events.append(event)
-        return states
 
-    def _keep_cases(self, batch: Batch, states: dict[str, CaseState]) -> None:
+    def _keep_cases(self, batch: Batch, states: dict[str, CaseState] | None) -> None:
         """Cache the states a committed batch left, valid at its new head.
 
-        A bulk batch's cases are not kept: the cache serves a case whose events
-        arrive a few at a time (the SDK's pattern), and holding thousands of
-        finished cases only costs memory and collector time.
+        A stream's or a bulk batch's cases are not kept (``states`` None or large):
+        the cache serves a case whose events arrive a few at a time (the SDK's
+        pattern), and holding thousands of finished cases only costs memory and
+        collector time.
         """
         with self._lock:
-            if len(states) > CASE_CACHE_BULK or self._cases_head != batch.head:
+            if states is None or len(states) > CASE_CACHE_BULK or self._cases_head != batch.head:
                 self._cases.clear()  # bulk, or another write of this process came in between
                 self._cases_head = None
                 return
@@ -241,16 +257,73 @@ class Recorder:
             self._cases_head = batch.new_head
 
 
-def _without_repeats(events: list[tuple[Event, str]], reader: Reader) -> list[tuple[Event, str]]:
-    """``events`` less those whose client ``id`` is already stored or came earlier in the batch."""
-    ids = [e.id for e, _ in events if e.id is not None]
-    if not ids:
+class _States:
+    """The case states one write works with: from the recorder's cache (a small batch), else read
+    from the transaction; a stream keeps at most STREAM_CASES and reads an evicted one back."""
+
+    def __init__(self, recorder: Recorder, reader: Reader, head: Head, stream: bool) -> None:
+        self._recorder = recorder
+        self._reader = reader
+        self._head = head
+        self._stream = stream
+        self.held: dict[str, CaseState] = OrderedDict() if stream else {}
+
+    def load(self, cases: Iterable[str]) -> None:
+        held = self.held
+        wanted = dict.fromkeys(cases)
+        if self._stream:
+            for case in wanted:
+                if case in held:
+                    held.move_to_end(case)  # type: ignore[attr-defined]
+        missing = [case for case in wanted if case not in held]
+        if not self._stream and missing:
+            missing = self._recorder.cached(self._head, missing, held)
+        self._recorder.load_states(self._reader, missing, held)
+
+    def trim(self) -> None:
+        while len(self.held) > STREAM_CASES:
+            self.held.popitem(last=False)  # type: ignore[call-arg]
+
+
+def _chunks(items: Iterable[tuple[Any, str]], size: int) -> Iterator[list[tuple[Any, str]]]:
+    chunk: list[tuple[Any, str]] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _parsed(chunk: list[tuple[Any, str]], batch: Batch) -> list[tuple[Event, str]]:
+    """The chunk's events that pass the shape checks; the problems of the others go to ``batch``."""
+    events: list[tuple[Event, str]] = []
+    for raw, where in chunk:
+        if isinstance(raw, EventProblem):
+            batch.note(raw)
+            continue
+        parsed = raw if isinstance(raw, Event) else parse_event(raw, where)
+        if isinstance(parsed, list):
+            for problem in parsed:
+                batch.note(problem)
+        else:
+            events.append((parsed, where))
+    return events
+
+
+def _without_repeats(events: list[tuple[Event, str]], reader: Reader,
+                     seen: set[str]) -> list[tuple[Event, str]]:
+    """``events`` less those whose client ``id`` is already stored or came earlier in the batch
+    (``seen``, which this adds the new ids to)."""
+    ids = {e.id for e, _ in events if e.id is not None} - seen
+    if not ids and not any(e.id is not None for e, _ in events):
         return events
-    seen = reader.known_ids(set(ids))
+    stored = reader.known_ids(ids) if ids else set()
     fresh = []
     for event, where in events:
         if event.id is not None:
-            if event.id in seen:
+            if event.id in seen or event.id in stored:
                 continue
             seen.add(event.id)
         fresh.append((event, where))

@@ -17,7 +17,7 @@ from accord.errors import ActionRefused, EventProblem, EventRefused
 from accord.integrity.canonical import canonical_envelope
 from accord.integrity.merkle import leaf_hash
 from accord.runtime.book import CONFIG_TYPES, Book
-from accord.store.ports import Clock, Head, HeadMoved, Row, Store
+from accord.store.ports import Clock, Head, Row, Store
 from accord.store.ports import Writer as StoreWriter
 from accord.store.stored import StoredEvent
 
@@ -30,11 +30,20 @@ def chain_hash(previous: bytes, leaf: bytes) -> bytes:
     return hashlib.sha256(previous + leaf).digest()
 
 
-class Batch:
-    """New records of one write transaction, stamped in seq order."""
+MAX_LISTED_PROBLEMS = 100
+"""Problems a refused batch lists one by one; the rest are counted."""
 
-    __slots__ = ("chain", "changes_config", "client_events", "first", "head", "missing", "new_head",
-                 "problems", "recorded_at", "routes", "rows")
+
+class Batch:
+    """New records of one write transaction, stamped in seq order.
+
+    Stamped rows wait in ``rows`` until :meth:`flush` appends them to the
+    transaction, so a long batch holds only a chunk in memory; nothing is
+    committed before the whole batch is.
+    """
+
+    __slots__ = ("chain", "changes_config", "client_events", "first", "flushed", "head", "missing",
+                 "new_head", "problems", "recorded_at", "routes", "rows", "unlisted")
 
     def __init__(self, head: Head, recorded_at: str) -> None:
         self.head = head
@@ -42,7 +51,11 @@ class Batch:
         self.chain = head.chain_hash
         self.recorded_at = recorded_at
         self.rows: list[Row] = []
+        self.flushed = 0
+        """Rows already appended to the transaction."""
         self.problems: list[EventProblem] = []
+        self.unlisted = 0
+        """Problems beyond MAX_LISTED_PROBLEMS, counted only."""
         self.missing: list[str] = []
         """What an enforced action lacks, in words (ActionRefused.missing)."""
         self.client_events = 0
@@ -54,7 +67,19 @@ class Batch:
     @property
     def next_seq(self) -> int:
         """The seq the next stamped record gets."""
-        return self.first + len(self.rows)
+        return self.first + self.flushed + len(self.rows)
+
+    @property
+    def written(self) -> int:
+        """How many records this batch stamped."""
+        return self.flushed + len(self.rows)
+
+    def flush(self, writer: StoreWriter) -> None:
+        """Append the rows stamped so far to the transaction (committed with it, or not at all)."""
+        if self.rows:
+            writer.append(self.rows)
+            self.flushed += len(self.rows)
+            self.rows = []
 
     def stamp(self, *, case: str | None, workflow: str | None, type: str, at: str, actor: str,
               data: dict[str, Any], version: int | None, note: str | None = None,
@@ -72,7 +97,14 @@ class Batch:
 
     def refuse(self, where: str, field: str, message: str) -> None:
         """Note a problem: the whole batch is refused and nothing of it stored."""
-        self.problems.append(EventProblem(where, field, message))
+        self.note(EventProblem(where, field, message))
+
+    def note(self, problem: EventProblem) -> None:
+        """Note a problem found elsewhere (a line that is not JSON, say)."""
+        if len(self.problems) < MAX_LISTED_PROBLEMS:
+            self.problems.append(problem)
+        else:
+            self.unlisted += 1
 
 
 Build = Callable[[StoreWriter, Batch], None]
@@ -94,17 +126,9 @@ class Writer:
         whole batch (EventRefused, or ActionRefused when only enforcement
         refused), and so does any exception it raises.
 
-        ``build`` may run twice, so it starts from nothing each time: when the
-        store built on the head it remembered and another writer had appended
-        since (HeadMoved), nothing was stored and the write is built again on
-        the head read from the database.
+        The head is read after the store's write lock is taken, so no other
+        writer can move it until this write commits or rolls back.
         """
-        try:
-            return self._write(build)
-        except HeadMoved:
-            return self._write(build)
-
-    def _write(self, build: Build) -> Batch:
         with self.store.writing() as w:
             head = w.head()
             batch = Batch(head, format_time(self.clock.now()))
@@ -113,8 +137,8 @@ class Writer:
             if batch.problems:
                 if batch.missing and all(p.field == ENFORCE for p in batch.problems):
                     raise ActionRefused(batch.problems, batch.missing)
-                raise EventRefused(batch.problems)
-            w.append(batch.rows)
-        batch.new_head = Head(head.size + len(batch.rows), batch.chain)
+                raise EventRefused(batch.problems, unlisted=batch.unlisted)
+            batch.flush(w)
+        batch.new_head = Head(head.size + batch.written, batch.chain)
         self.book.advanced(head, batch.new_head, batch.changes_config)
         return batch

@@ -12,8 +12,6 @@ from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager
 from typing import NamedTuple, Protocol
 
-from accord.errors import StorageError
-
 CHAIN_START = bytes(32)
 """The chain hash "before" seq 1."""
 
@@ -80,23 +78,9 @@ class Reader(Protocol):
     def meta(self, key: str) -> str | None: ...
 
 
-class HeadMoved(StorageError):
-    """The log had moved past the head a write was built on; nothing of the write is stored.
-
-    Raised by `Writer.append` only when the writer's `head()` was the head its store
-    remembered from its own last commit rather than one read from the database, and
-    another writer had appended since (or the log was cut). `LedgerService.write`
-    then builds the write again on the head read from the database, so a user never
-    sees it.
-    """
-
-
 class Writer(Reader, Protocol):
     def append(self, rows: list[Row]) -> None:
-        """Append rows (seqs continue the head); committed when the `writing` block exits.
-
-        Raises HeadMoved (see there) when the head was a remembered one that no longer holds.
-        """
+        """Append rows (seqs continue the head); committed when the `writing` block exits."""
 
 
 class Store(Protocol):

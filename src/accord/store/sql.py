@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import operator
 import os
-import sqlite3
 import threading
 import weakref
 from collections.abc import Collection, Iterator, Sequence
@@ -24,7 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from accord.errors import StorageError
-from accord.store.ports import CHAIN_START, INDEXED_KINDS, Head, HeadMoved, Row, require_indexed
+from accord.store.ports import CHAIN_START, INDEXED_KINDS, Head, Row, require_indexed
 
 HEAD_REVISION = "0006"
 
@@ -39,10 +38,6 @@ _INSERT = {  # by the driver's placeholder; SQLite's OR ROLLBACK: see _Txn.appen
     "%s": f"INSERT INTO accord_log ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)",
 }
 _SCAN_BATCH = 5000
-# After another writer's append made a remembered head stale, this many writes read the
-# head from the database before trusting a remembered one again: with several busy
-# writers, a rebuilt write per stale guess would cost more than the reads it saves.
-_READS_AFTER_CONTENTION = 64
 MIGRATION_LOCK_ID = 727100
 """PostgreSQL advisory lock that lets one process at a time migrate a ledger's schema."""
 WRITE_LOCK_ID = 727101
@@ -167,10 +162,6 @@ class SqlStore:
             raise StorageError(f"--db {self.url!r}: accord stores its ledger in SQLite or PostgreSQL only")
         self._thread_lock = threading.Lock()
         self._writer: Any = None  # the pooled DBAPI connection writes reuse (see `writing`)
-        # SQLite only: the head this store's last write committed, which the next write may
-        # build on without reading it (migration 0004 has the database refuse a stale one).
-        self._written: Head | None = None
-        self._reads_due = 0  # writes that read the head anyway (see _READS_AFTER_CONTENTION)
         _OPEN_STORES.add(self)
         self._mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         self._open(create and not read_only)
@@ -252,53 +243,28 @@ class SqlStore:
         # Writes run on one DBAPI connection this store keeps, at the driver: for a
         # one-event transaction SQLAlchemy's checkout, events and statement handling
         # cost more than SQLite's own work (bench/ingest.py, figure b).
-        #
-        # On SQLite a write builds on the head this store last committed, if it knows it,
-        # instead of reading it. The database checks that guess when the write appends
-        # (migration 0004 refuses an insert anywhere but at the end); a write that ends
-        # without appending — nothing to add, or refused — has the head read to check
-        # it. A wrong guess raises HeadMoved, nothing is stored, and the caller builds
-        # the write again; this store then reads the head for the next few writes.
         if self.read_only:
             raise StorageError(f"the ledger at {self.url} is open read-only: this command only reads")
         with self._thread_lock:
             fairy = self._writer or self.engine.raw_connection()
             self._writer = None  # held by this transaction; put back only if healthy
             dbapi: Any = fairy.driver_connection
-            known, self._written = self._written, None  # forgotten unless this write commits
-            if self._reads_due:
-                self._reads_due -= 1
-                known = None
-            txn: _Txn | None = None
             try:
                 if self.dialect == "sqlite":
                     dbapi.execute("BEGIN IMMEDIATE")
                 else:
                     with dbapi.cursor() as cur:
                         cur.execute(_WRITE_LOCK)
-                txn = _Txn(dbapi, self._mark, known)
+                txn = _Txn(dbapi, self._mark)
                 yield txn
-                if txn.guess_failed():  # nothing appended: the guess is not checked yet
-                    raise HeadMoved("the log moved past the head this write remembered")
                 txn.still_open()  # else commit would end nothing and report success
                 dbapi.commit()
             except BaseException as err:
-                # a refusal built on a wrong guess is no refusal: build again on the real head
-                moved = isinstance(err, HeadMoved)
-                if not moved and isinstance(err, Exception) and txn is not None:
-                    try:
-                        moved = txn.guess_failed()
-                    except Exception:  # the connection is gone: report what failed first
-                        moved = False
-                if moved:
-                    self._reads_due = _READS_AFTER_CONTENTION
                 if self._rollback(dbapi):
                     self._writer = fairy
                 else:  # a broken connection: the pool opens a fresh one next time
                     fairy.invalidate()
                     fairy.close()
-                if moved and not isinstance(err, HeadMoved):
-                    raise HeadMoved(f"the log moved past the head this write remembered ({err})") from None
                 dbapi_module: Any = self.engine.dialect.dbapi
                 if isinstance(err, dbapi_module.IntegrityError):
                     raise StorageError(f"the ledger refused the write: {_first_line(err)}") from None
@@ -307,8 +273,6 @@ class SqlStore:
                                        f"{_first_line(err)}") from None
                 raise
             self._writer = fairy
-            if self.dialect == "sqlite":
-                self._written = txn.after
 
     def _forget_parent_connections(self) -> None:
         """In a forked child: never touch the parent's connections; open new ones.
@@ -318,7 +282,6 @@ class SqlStore:
         """
         self._thread_lock = threading.Lock()
         self._writer = None
-        self._written = None
         self.engine.dispose(close=False)
 
     @staticmethod
@@ -368,14 +331,10 @@ class _Txn:
     driver's placeholder (sqlite3 ``?``, psycopg ``%s``).
     """
 
-    def __init__(self, dbapi: Any, mark: str, known: Head | None = None) -> None:
+    def __init__(self, dbapi: Any, mark: str) -> None:
         self.dbapi = dbapi
         self.mark = mark
         self._insert = _INSERT[mark]
-        self._known = known  # a head to give without reading it (see SqlStore.writing)
-        self._guessed = False  # head() gave the known head, and no append has confirmed it
-        self.after: Head | None = None
-        """The head once this transaction commits, when it read or appended one."""
 
     def still_open(self) -> None:
         """Raise StorageError if an INSERT OR ROLLBACK refused a row and so ended this write.
@@ -399,23 +358,8 @@ class _Txn:
         return ", ".join([self.mark] * n)
 
     def head(self) -> Head:
-        if self._known is not None:
-            self._guessed = True
-            self.after = self._known
-            return self._known
-        self.after = self._read_head()
-        return self.after
-
-    def _read_head(self) -> Head:
         row = self.dbapi.execute(_HEAD).fetchone()
         return Head(0, CHAIN_START) if row is None else Head(int(row[0]), bytes(row[1]))
-
-    def guess_failed(self) -> bool:
-        """Whether head() gave a remembered head that no longer holds (read to find out).
-
-        False once an append succeeded: the database then confirmed the guess itself.
-        """
-        return self._guessed and self._read_head() != self._known
 
     def case_rows(self, case_ids: Collection[str]) -> list[Row]:
         # The index accord_log_case (migration 0003) yields a case's rows nearly in seq order
@@ -502,14 +446,8 @@ class _Txn:
         cur = self.dbapi.cursor()
         try:
             cur.executemany(self._insert, rows)
-        except sqlite3.IntegrityError as err:  # only SQLite writes build on a known head
-            if self._guessed:
-                raise HeadMoved(f"the log moved past seq {rows[0].seq - 1}: {_first_line(err)}") from None
-            raise
         finally:
             cur.close()
-        self._guessed = False  # the database took the rows at the guessed head
-        self.after = Head(rows[-1].seq, rows[-1].chain_hash)
 
 
 class _BytesTxn(_Txn):
