@@ -19,6 +19,7 @@ from accord.contract.model import Contract, Roster
 from accord.errors import ContractRefused, EventProblem, EventRefused, InvalidFile, NotFound, Problem
 from accord.integrity import verify as integrity
 from accord.integrity.checkpoint import Signer, Verifier
+from accord.review import describe as words
 from accord.review import drill as drilling
 from accord.review import incidents, learning
 from accord.review.drill import DrillReport
@@ -156,7 +157,8 @@ class Ledger:
         if attributes is not None and attributes != opened.data.get("attributes", {}):
             raise EventRefused([EventProblem(
                 f"case {case_id}", "data.attributes", f"case {case_id!r} is already open (seq {opened.seq}) "
-                f"with attributes {opened.data.get('attributes', {})}, not {attributes}; a case keeps "
+                f"with attributes ({words.attributes(opened.data.get('attributes', {}))}), not "
+                f"({words.attributes(attributes)}); a case keeps "
                 "the attributes it opened with")])
         return case
 

@@ -42,13 +42,23 @@ def json_option(func: Any) -> Any:
 
 
 def parse_now(value: str | None) -> dt.datetime:
-    """``--now`` as an aware UTC datetime (default: the current time)."""
+    """``--now`` as an aware UTC datetime (default: the current time, in whole seconds).
+
+    Whole seconds because what a command stamps or prints with it (due times, incident
+    and learning records, columns of times) reads badly with microseconds.
+    """
     if value is None:
-        return dt.datetime.now(dt.UTC)
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
     try:
         return parse_time(value)
     except ValueError as err:
         raise UsageError(f"--now: {err}") from None
+
+
+def whole_seconds(time: str) -> str:
+    """A stored time (``…T09:00:00.123456Z``) to the second, for a column a person reads."""
+    head, dot, _ = time.partition(".")
+    return head + "Z" if dot else time
 
 
 def one_line(text: str, width: int = 60) -> str:

@@ -11,6 +11,7 @@ from accord import demo as demos
 from accord._time import format_time
 from accord.cli import cli
 from accord.cli._common import echo_json, json_option
+from accord.review.describe import artefact
 from accord.review.questions import keys
 from accord.review.render import render_text
 from accord.runtime.findings import DETECTORS
@@ -102,7 +103,7 @@ def _render(result: demos.DemoResult, directory: Path, seconds: float) -> str:
     lines += _heading(4, "Learning actions", "Who changes which part of the system, by when — "
                       "one per cause and owner.")
     for la in incident["learning_actions"]:
-        lines.append(f"   {la['id']:<5} {la['cause']:<17} {la['artefact']:<13} "
+        lines.append(f"   {la['id']:<5} {la['cause']:<17} {artefact(la['artefact']):<13} "
                      f"{la['role'] or '(no owner)'} ({la['person'] or 'vacant'}), due {la['due'][:10]}")
 
     lines += _heading(5, "Findings", "What accord noticed while the work ran (at "

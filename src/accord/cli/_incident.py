@@ -13,6 +13,7 @@ import click
 from accord.cli import cli
 from accord.cli._common import echo_json, exit_if_tampered, json_option, ledger, now_option, parse_now
 from accord.errors import UsageError
+from accord.review.describe import artefact, counted
 from accord.review.render import RENDERERS
 from accord.vocab import duration_seconds
 
@@ -69,7 +70,7 @@ def incident_open(ctx: click.Context, case_id: str, failed: tuple[str, ...], fau
     click.echo(f"opened {opened.incident} on {case_id}; causes: {', '.join(opened.causes)}")
     for la in opened.learning_actions:
         click.echo(f"  {la.id:<7} {la.cause:<24} {la.role or '(no owner named)'} "
-                   f"({la.person or 'vacant'}) changes the {la.artefact} by {la.due}")
+                   f"({la.person or 'vacant'}) changes the {artefact(la.artefact)} by {la.due}")
     click.echo(f"review it: accord incident review {opened.incident}")
 
 
@@ -171,7 +172,7 @@ def learning_list(ctx: click.Context, only_open: bool, now: str | None, as_json:
         state = "OVERDUE" if i.overdue else i.status
         change = f"  change {i.change}" if i.change else ""
         click.echo(f"{i.id:<7} {state:<8} {i.incident:<7} {i.case or '':<14} {i.cause:<24} "
-                   f"{i.role or '-'} ({i.person or 'vacant'}) {i.artefact} due {i.due}{change}")
+                   f"{i.role or '-'} ({i.person or 'vacant'}) {artefact(i.artefact)} due {i.due}{change}")
 
 
 @learning.command("close")
@@ -195,7 +196,7 @@ def learning_close(ctx: click.Context, la_id: str, change: str, by: str | None, 
     if as_json:
         echo_json(item.as_json())
         return
-    click.echo(f"closed {item.id} ({item.cause}, {item.artefact}) with change {item.change}")
+    click.echo(f"closed {item.id} ({item.cause}, {artefact(item.artefact)}) with change {item.change}")
 
 
 @cli.command("drill")
@@ -229,7 +230,7 @@ def drill_command(ctx: click.Context, workflow: str | None, sample: int | None, 
     for wf in result.workflows:
         total += wf.cases
         readiness = "n/a (no closed cases)" if wf.readiness is None else f"{wf.readiness:.2%}"
-        click.echo(f"{wf.workflow}: {wf.ready} of {wf.cases} cases would pass ({readiness})")
+        click.echo(f"{wf.workflow}: {wf.ready} of {counted(wf.cases, 'case')} would pass ({readiness})")
         for key, count in wf.failing.items():
             if count:
                 shown = ", ".join(wf.examples[key])
@@ -237,4 +238,4 @@ def drill_command(ctx: click.Context, workflow: str | None, sample: int | None, 
     if not result.workflows:
         click.echo("no contracts applied: nothing to drill")
     rate = f", {total / took:,.0f} cases/s" if took > 0 and total else ""
-    click.echo(f"drilled {total} cases in {took:.2f}s{rate}", err=True)
+    click.echo(f"drilled {counted(total, 'case')} in {took:.2f}s{rate}", err=True)

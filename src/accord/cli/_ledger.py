@@ -18,10 +18,11 @@ from accord.cli._common import (
     now_option,
     one_line,
     parse_now,
+    whole_seconds,
 )
 from accord.errors import EventProblem, EventRefused, UsageError
 from accord.integrity.canonical import parse_json
-from accord.review.describe import describe
+from accord.review.describe import counted, describe
 
 
 @cli.group()
@@ -72,7 +73,7 @@ def contract_list(ctx: click.Context, as_json: bool) -> None:
     if not applied:
         click.echo("no contracts applied yet: run `accord contract apply FILE`")
     for c in applied:
-        click.echo(f"{c.workflow:<28} v{c.version:<4} {c.at}  sha256 {c.hash[:16]}…")
+        click.echo(f"{c.workflow:<28} v{c.version:<4} {whole_seconds(c.at)}  sha256 {c.hash[:16]}…")
 
 
 @contract.command("show")
@@ -88,7 +89,8 @@ def contract_show(ctx: click.Context, workflow: str, version: int | None, as_jso
         echo_json({"workflow": workflow, "version": applied.version, "hash": applied.hash,
                    "applied_at": applied.at, "contract": body})
         return
-    click.echo(f"# {workflow} version {applied.version}, applied {applied.at}, sha256 {applied.hash}")
+    click.echo(f"# {workflow} version {applied.version}, applied {whole_seconds(applied.at)}, "
+               f"sha256 {applied.hash}")
     click.echo(yaml.safe_dump(body, sort_keys=False, allow_unicode=True), nl=False)
 
 
@@ -209,8 +211,8 @@ def record(ctx: click.Context, files: tuple[str, ...], as_json: bool) -> None:
     if as_json:
         echo_json(result.as_json())
     elif result.recorded:
-        click.echo(f"recorded {result.recorded} events (seq {result.first_seq}..{result.last_seq}, "
-                   "with the records accord adds)")
+        click.echo(f"recorded {counted(result.recorded, 'event')} (seq {result.first_seq}.."
+                   f"{result.last_seq}, with the records accord adds)")
     else:
         click.echo("nothing to record")
 
@@ -312,7 +314,8 @@ def verify(ctx: click.Context, checkpoint_file: str | None, pub_file: str | None
         echo_json(report.as_json())
     else:
         if report.ok:
-            click.echo(f"ok: {report.size} records verify; root {report.as_json()['root']}")
+            verb = "verifies" if report.size == 1 else "verify"
+            click.echo(f"ok: {counted(report.size, 'record')} {verb}; root {report.as_json()['root']}")
         else:
             click.echo(f"TAMPERED: first bad seq {report.first_bad}: {report.problem}"
                        if report.first_bad is not None else f"CHECKPOINT FAILED: {report.problem}")
