@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from accord.case import Case, When, opening_id
-from accord.contract.lint import lint_contract
-from accord.contract.loading import Document, document_of, load_file
+from accord.contract.lint import lint_documents
+from accord.contract.loading import Document, discover, document_of, kind_of, load_file
 from accord.contract.model import Contract, Roster
 from accord.errors import ContractRefused, EventProblem, EventRefused, InvalidFile, NotFound, Problem
 from accord.integrity import verify as integrity
@@ -92,14 +93,39 @@ class Ledger:
 
         Raises InvalidFile for an unreadable file and ContractRefused on lint errors.
         """
-        doc = _document(source, "contract")
+        return self.apply_contracts([source], actor=actor)[0]
+
+    def apply_contracts(self, sources: Sequence[Contract | str | os.PathLike[str]], *,
+                        actor: str = SYSTEM_ACTOR) -> list[AppliedContract]:
+        """Lint contracts as one set, as ``accord lint`` does, and apply them all in one write, or
+        none: a single lint error anywhere refuses the whole set.
+
+        A folder stands for every ``kind: contract`` file under it (``*.yaml``/``*.yml``,
+        dot-folders skipped; rosters there are left for :meth:`apply_roster`). Returns each
+        contract's version in force, in the order found; ``new`` when this call stored it.
+        Raises InvalidFile when a file cannot be read (or a folder holds no contract) and
+        ContractRefused on lint errors, listing every problem of the set either way.
+        """
+        docs: list[Document] = []
+        unreadable: list[Problem] = []
+        seen: set[Path] = set()
+        for source in sources:
+            if isinstance(source, Contract):
+                docs.append(document_of(source))
+                continue
+            found, problems = _contract_files(source, seen)
+            docs += found
+            unreadable += problems
         roster = self._core.book.roster()
-        errors = [f for f in lint_contract(doc, roster.roster if roster else None, self.clock.now().date())
-                  if f.severity == "error"]
+        findings = lint_documents(docs, roster.roster if roster else None, self.clock.now().date())
+        errors = [f.as_problem() for f in findings if f.severity == "error"]
+        if unreadable:
+            raise InvalidFile([*unreadable, *errors])
         if errors:
-            raise ContractRefused([f.as_problem() for f in errors])
-        assert isinstance(doc.model, Contract)
-        return self._core.apply_contract(doc.model, actor)
+            raise ContractRefused(errors)
+        models = [doc.model for doc in docs]
+        assert all(isinstance(m, Contract) for m in models)
+        return self._core.apply_contracts(models, actor)  # type: ignore[arg-type]
 
     def apply_roster(self, source: Roster | str | os.PathLike[str], *, actor: str = SYSTEM_ACTOR,
                      amend_past: str | None = None) -> AppliedRoster:
@@ -241,6 +267,31 @@ class Ledger:
     def proof(self, seq: int, size: int | None = None) -> integrity.InclusionProof:
         """An inclusion proof of record ``seq`` in the tree of ``size`` records (default: all)."""
         return integrity.proof(self._core.store, seq, size)
+
+
+def _contract_files(source: str | os.PathLike[str], seen: set[Path]) -> tuple[list[Document], list[Problem]]:
+    """The contracts ``source`` names: the file itself (which must be a contract), or each
+    ``kind: contract`` file under a folder; files already in ``seen`` are skipped. Returns the
+    documents read and the problems of those that could not be."""
+    path = Path(source)
+    if path.is_dir():
+        files = [Path(f) for f in discover([str(path)]) if kind_of(Path(f)) != "roster"]
+        if not files:
+            return [], [Problem(str(path), 1, 1, "invalid-file", "no file of kind: contract in this "
+                                "folder (searched for *.yaml and *.yml)")]
+    else:
+        files = [path]
+    docs: list[Document] = []
+    problems: list[Problem] = []
+    for file in files:
+        if file.resolve() in seen:
+            continue
+        seen.add(file.resolve())
+        try:
+            docs.append(_document(file if path.is_dir() else source, "contract"))
+        except InvalidFile as err:
+            problems.extend(err.problems)
+    return docs, problems
 
 
 def _document(source: Contract | Roster | str | os.PathLike[str], kind: str) -> Document:

@@ -35,30 +35,33 @@ def contract() -> None:
 
 
 @contract.command("apply")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...", type=click.Path())
 @click.option("--by", "actor", default="system:accord", show_default=True,
               help="Who applies it (recorded on contract.applied).")
 @json_option
 @click.pass_context
-def contract_apply(ctx: click.Context, files: tuple[str, ...], actor: str, as_json: bool) -> None:
-    """Apply contract FILES (lint errors refuse a file; nothing of it is stored).
+def contract_apply(ctx: click.Context, paths: tuple[str, ...], actor: str, as_json: bool) -> None:
+    """Lint and apply contracts: files, or folders searched as `accord lint` searches them.
+
+    Every `kind: contract` file found is linted with the others and the roster
+    in force, and applied in one go: one lint error anywhere and nothing is
+    applied (every problem is listed). A contract identical to its workflow's
+    latest version is left as it is. Rosters found in a folder are skipped:
+    apply them with `accord roster apply`.
 
     \b
-    Example:
+    Examples:
       accord contract apply contracts/refund-replies.yaml
+      accord contract apply contracts/
     """
-    led = ledger(ctx, create=True)
-    results = []
-    for file in files:
-        applied = led.apply_contract(file, actor=actor)
-        results.append({"workflow": applied.workflow, "version": applied.version,
-                        "hash": applied.hash, "applied": applied.new})
-        if not as_json:
-            what = "applied as" if applied.new else "unchanged, still"
-            click.echo(f"{applied.workflow}: {what} version {applied.version} "
-                       f"(sha256 {applied.hash[:16]}…)")
+    applied = ledger(ctx, create=True).apply_contracts(list(paths), actor=actor)
     if as_json:
-        echo_json({"contracts": results})
+        echo_json({"contracts": [{"workflow": a.workflow, "version": a.version, "hash": a.hash,
+                                  "applied": a.new} for a in applied]})
+        return
+    for a in applied:
+        what = "applied as" if a.new else "unchanged, still"
+        click.echo(f"{a.workflow}: {what} version {a.version} (sha256 {a.hash[:16]}…)")
 
 
 @contract.command("list")
