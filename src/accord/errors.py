@@ -73,12 +73,22 @@ class EventProblem:
 class EventRefused(AccordError):
     """A batch with at least one refused event; nothing of it was stored."""
 
+    LISTED = 100
+    """How many problems :meth:`lines` lists before it counts the rest."""
+
     def __init__(self, problems: Sequence[EventProblem]) -> None:
         self.problems = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+        super().__init__("\n".join(str(p) for p in self.problems[:self.LISTED]))
 
     def lines(self) -> list[str]:
-        return [str(p) for p in self.problems] + ["nothing of this batch was stored"]
+        """Every problem, one a line, up to LISTED; then how many more there are."""
+        listed = [str(p) for p in self.problems[:self.LISTED]]
+        rest = len(self.problems) - len(listed)
+        if rest:
+            places = len({p.where for p in self.problems})
+            listed.append(f"… and {rest:,} more problem{'s' if rest != 1 else ''}: "
+                          f"{len(self.problems):,} in all, in {places:,} events")
+        return [*listed, "nothing of this batch was stored"]
 
 
 class ActionRefused(EventRefused):

@@ -156,8 +156,11 @@ class Ledger:
     def record_many(self, events: Sequence[Any], wheres: Sequence[str] | None = None) -> Recorded:
         """Record event dicts as one atomic batch; returns once committed.
 
-        ``wheres`` names each event's origin in error messages (``file:line``).
-        Raises EventRefused (ActionRefused for enforcement) and stores nothing then.
+        ``wheres`` names each event's origin in error messages (``file:line``). An entry
+        that is an :class:`~accord.errors.EventProblem` stands for a line the caller could
+        not parse (not JSON, say): the batch is refused, and that problem is listed in order
+        with every other event's. Raises EventRefused (ActionRefused for enforcement) and
+        stores nothing then.
         """
         return self._core.recorder.record_many(events, wheres)
 

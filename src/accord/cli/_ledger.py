@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import click
 import yaml
@@ -20,7 +20,7 @@ from accord.cli._common import (
     parse_now,
     whole_seconds,
 )
-from accord.errors import EventProblem, EventRefused, UsageError
+from accord.errors import EventProblem, UsageError
 from accord.integrity.canonical import parse_json
 from accord.review.describe import counted, describe
 
@@ -163,35 +163,73 @@ def roster_show(ctx: click.Context, now: str | None, as_json: bool) -> None:
         click.echo(f"{r['role']:<28} {r['holder'] or 'VACANT'}")
 
 
-def _read_lines(files: tuple[str, ...]) -> tuple[list[Any], list[str]]:
-    events: list[Any] = []
+BOM = b"\xef\xbb\xbf"
+JSONL_HELP = "accord record reads one JSON object a line (docs/events.md)"
+
+
+def _read_lines(files: tuple[str, ...]) -> tuple[list[Any], list[str], list[str]]:
+    """Every line of ``files`` parsed: (entries, where each came from, names of empty inputs).
+
+    A line that is not JSON becomes an EventProblem in its place, so the ledger lists it in
+    order with the other lines' problems. A leading UTF-8 byte order mark is dropped
+    silently: editors on Windows write one, and it means nothing in JSON.
+    """
+    entries: list[Any] = []
     wheres: list[str] = []
-    problems: list[EventProblem] = []
+    empty: list[str] = []
     for name in files:
-        stream: TextIO
         if name == "-":
-            stream, label = sys.stdin, "<stdin>"
+            label, lines = "<stdin>", _stdin_lines()
         else:
+            label = name
             try:
-                stream, label = Path(name).open(encoding="utf-8"), name  # noqa: SIM115
+                lines = Path(name).read_bytes().split(b"\n")
             except OSError as err:
                 raise UsageError(f"{name}: cannot read: {err.strerror}") from None
-        with stream:
+        if lines and lines[0].startswith(BOM):
+            lines[0] = lines[0][len(BOM):]
+        numbered = [(number, line.rstrip(b"\r")) for number, line in enumerate(lines, 1) if line.strip()]
+        if not numbered:
+            empty.append(label)
+            continue
+        if (hint := _not_json_lines(label, *numbered[0])) is not None:
+            entries.append(hint)
+            wheres.append(f"{label}:{numbered[0][0]}")
+            continue
+        for number, line in numbered:
+            where = f"{label}:{number}"
             try:
-                for number, line in enumerate(stream, 1):
-                    if not line.strip():
-                        continue
-                    where = f"{label}:{number}"
-                    try:
-                        events.append(parse_json(line.rstrip("\r\n")))
-                        wheres.append(where)
-                    except ValueError as err:
-                        problems.append(EventProblem(where, "", f"not a JSON object: {err}"))
-            except UnicodeDecodeError:
-                raise UsageError(f"{label}: not UTF-8 text") from None
-    if problems:
-        raise EventRefused(problems)
-    return events, wheres
+                entries.append(parse_json(line))
+            except ValueError as err:
+                entries.append(EventProblem(where, "", f"not a JSON object: {err}"))
+            wheres.append(where)
+    return entries, wheres, empty
+
+
+def _stdin_lines() -> list[bytes]:
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is not None:
+        return list(stream.read().split(b"\n"))
+    return [line.encode("utf-8", "surrogateescape") for line in sys.stdin.read().split("\n")]
+
+
+def _not_json_lines(label: str, number: int, first: bytes) -> EventProblem | None:
+    """A problem for a whole input that is not JSON lines at all, judged by its first line:
+    a JSON array, or CSV. None when it may well be JSON lines."""
+    where = f"{label}:{number}"
+    start = first.lstrip()
+    if start.startswith(b"["):
+        source = label if label != "<stdin>" else "FILE"
+        return EventProblem(where, "", f"a JSON array, not JSON lines: {JSONL_HELP}; convert it "
+                            f"with `jq -c '.[]' {source} > events.jsonl`")
+    if not start.startswith(b"{") and any(sep in start for sep in (b",", b";", b"\t")):
+        try:
+            parse_json(first)
+        except ValueError:
+            return EventProblem(where, "", f"this looks like CSV, not JSON lines: {JSONL_HELP}, such as "
+                                '{"case": "R-1", "type": "case.opened", "at": "2026-11-26T10:00:00Z", '
+                                '"actor": "system:app", "data": {…}}')
+    return None
 
 
 @cli.command()
@@ -201,21 +239,33 @@ def _read_lines(files: tuple[str, ...]) -> tuple[list[Any], list[str]]:
 def record(ctx: click.Context, files: tuple[str, ...], as_json: bool) -> None:
     """Record events from JSON-lines FILES (or - for standard input) as one atomic batch.
 
-    Each line is one event (docs/events.md). A refused event lists every problem as
-    `file:line: field: message`, exits 2 and stores nothing of the batch.
+    Each line is one JSON object, one event (docs/events.md). A batch with any
+    problem is refused whole: every problem of every line is listed as
+    `file:line: field: message` (lines that are not JSON among them; the first
+    100, then a count), the command exits 2 and nothing is stored. A JSON array
+    or a CSV file is named as such. A leading UTF-8 byte order mark is ignored;
+    an empty file records nothing. An event whose `id` is already stored is
+    skipped and counted, so a re-run adds nothing.
 
     \b
     Example:
       accord record events.jsonl
       producer | accord record -
     """
-    events, wheres = _read_lines(files)
+    events, wheres, empty = _read_lines(files)
+    for label in empty:
+        click.echo(f"accord: {label} is empty: nothing to record from it", err=True)
     result = ledger(ctx, create=True).record_many(events, wheres)
     if as_json:
         echo_json(result.as_json())
     elif result.recorded:
+        repeats = f"; {counted(result.duplicates, 'repeat')} of stored events skipped" \
+            if result.duplicates else ""
         click.echo(f"recorded {counted(result.recorded, 'event')} (seq {result.first_seq}.."
-                   f"{result.last_seq}, with the records accord adds)")
+                   f"{result.last_seq}, with the records accord adds){repeats}")
+    elif result.duplicates:
+        click.echo(f"nothing new to record: {counted(result.duplicates, 'event')} with an id already "
+                   "stored, skipped")
     else:
         click.echo("nothing to record")
 

@@ -93,7 +93,9 @@ class Recorder:
         """Record a batch atomically: all of it is committed, or nothing and every problem listed.
 
         ``raw_events`` are event dicts (or parsed :class:`Event`s); ``wheres``
-        names each one's origin for error messages (``file:line``). Raises
+        names each one's origin for error messages (``file:line``). An entry that
+        is an EventProblem stands for input its reader could not parse: it refuses
+        the batch, listed in order with the other events' problems. Raises
         EventRefused (ActionRefused for enforcement) and stores nothing then.
         """
         if len(raw_events) < BULK_EVENTS:
@@ -105,6 +107,9 @@ class Recorder:
         events: list[tuple[Event, str]] = []
         problems: list[EventProblem] = []
         for i, raw in enumerate(raw_events):
+            if isinstance(raw, EventProblem):  # its reader could not even parse it (not JSON, say)
+                problems.append(raw)
+                continue
             where = wheres[i] if wheres is not None else f"event {i + 1}"
             parsed = raw if isinstance(raw, Event) else parse_event(raw, where)
             if isinstance(parsed, list):
