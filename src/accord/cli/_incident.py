@@ -14,6 +14,7 @@ from accord.cli import cli
 from accord.cli._common import echo_json, exit_if_tampered, json_option, ledger, now_option, parse_now
 from accord.errors import UsageError
 from accord.review.describe import artefact, counted
+from accord.review.drill import DrillReport
 from accord.review.render import RENDERERS
 from accord.vocab import duration_seconds
 
@@ -204,28 +205,47 @@ def learning_close(ctx: click.Context, la_id: str, change: str, by: str | None, 
 @click.option("--sample", type=click.IntRange(min=0), default=None, metavar="N",
               help="Per workflow, drill the N cases with the smallest sha256(seed:workflow:case).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of --sample.")
+@click.option("--min-readiness", "min_readiness", type=click.FloatRange(0, 1), default=None,
+              metavar="R", help="Exit 1 when a drilled workflow's readiness is below R (0 to 1), for "
+                                "CI and cron; a workflow with no closed cases is not held to it.")
 @now_option
 @json_option
 @click.pass_context
 def drill_command(ctx: click.Context, workflow: str | None, sample: int | None, seed: int,
-                  now: str | None, as_json: bool) -> None:
+                  min_readiness: float | None, now: str | None, as_json: bool) -> None:
     """Could every closed case pass the ten-minute test? Readiness per workflow.
 
     Reviews each case with an action.taken as if it had failed on every quality
     dimension, with the defect at its last output, and counts the cases that
-    fail each of the seven questions.
+    fail each of the seven questions. Readiness is the share that would pass.
 
     \b
     Examples:
       accord drill
       accord drill --workflow refund-replies --sample 500 --seed 7 --json
+      accord drill --min-readiness 0.95   # in cron: exit 1 when a workflow is less ready
     """
     started = time.perf_counter()
     result = ledger(ctx).drill(workflow=workflow, sample=sample, seed=seed, now=parse_now(now))
     took = time.perf_counter() - started
     if as_json:
         echo_json(result.as_json())
+    else:
+        _show_drill(result, took)
+    if min_readiness is None:
         return
+    for wf in result.workflows:
+        if wf.readiness is None:
+            click.echo(f"accord: {wf.workflow} has no closed cases: not held to --min-readiness",
+                       err=True)
+    below = [wf for wf in result.workflows if wf.readiness is not None and wf.readiness < min_readiness]
+    if below:
+        listed = ", ".join(f"{wf.workflow} {wf.readiness:g}" for wf in below)
+        click.echo(f"accord: readiness below --min-readiness {min_readiness:g}: {listed}", err=True)
+        sys.exit(1)  # click's non-standalone main returns ctx.exit codes instead of raising them
+
+
+def _show_drill(result: DrillReport, took: float) -> None:
     total = 0
     for wf in result.workflows:
         total += wf.cases
