@@ -17,7 +17,15 @@ from accord.case import Case, When, opening_id
 from accord.contract.lint import lint_documents
 from accord.contract.loading import Document, discover, document_of, kind_of, load_file
 from accord.contract.model import Contract, Roster
-from accord.errors import ContractRefused, EventProblem, EventRefused, InvalidFile, NotFound, Problem
+from accord.errors import (
+    ContractRefused,
+    EventProblem,
+    EventRefused,
+    InvalidFile,
+    NotFound,
+    Problem,
+    UsageError,
+)
 from accord.integrity import verify as integrity
 from accord.integrity.checkpoint import Signer, Verifier
 from accord.review import describe as words
@@ -28,10 +36,10 @@ from accord.review.incidents import DEFAULT_DUE_IN, IncidentOpened, IncidentRevi
 from accord.review.learning import LearningAction
 from accord.runtime import queues
 from accord.runtime.book import AppliedContract, AppliedRoster
-from accord.runtime.cases import CaseView, case_view
+from accord.runtime.cases import ROUTES, CaseSummary, CaseView, case_view, list_cases
 from accord.runtime.core import CheckedRecords, Core
 from accord.runtime.events import SYSTEM_ACTOR
-from accord.runtime.findings import Finding, find
+from accord.runtime.findings import DETECTORS, Finding, find
 from accord.runtime.queues import Escalation, QueueItem
 from accord.runtime.recording import Recorded
 from accord.store.ports import Clock, Store
@@ -196,6 +204,32 @@ class Ledger:
     def case_view(self, case: str) -> CaseView:
         """One case's records, evidence present and missing, and route; raises NotFound."""
         return case_view(self._core, case)
+
+    def cases(self, *, workflow: str | None = None, route: str | None = None,
+              closed: bool | None = None, since: dt.datetime | None = None,
+              until: dt.datetime | None = None, finding: str | None = None, limit: int | None = 50,
+              now: dt.datetime | None = None) -> list[CaseSummary]:
+        """Cases newest first by when they opened (the ``at`` of their case.opened), at most
+        ``limit`` (None: all).
+
+        Filters: ``workflow``; ``route``, the review route of the latest routing.decided
+        (``required``, ``sampled_in``, ``sampled_out``, ``skipped``, ``not_required``);
+        ``closed`` True for cases with an action.taken, False for the rest; opened at or
+        after ``since`` and before ``until``; ``finding``, cases with a run-time finding of
+        that rule at ``now`` (which ticks first, as :meth:`findings` does). Raises
+        UsageError for an unknown route or finding rule.
+        """
+        if route is not None and route not in ROUTES:
+            raise UsageError(f"route {route!r} is not one of {', '.join(ROUTES)}")
+        only: set[str] | None = None
+        if finding is not None:
+            if finding not in DETECTORS:
+                raise UsageError(f"finding {finding!r} is not a finding rule: use one of "
+                                 f"{', '.join(DETECTORS)}")
+            only = {f.case for f in find(self._core, self._now(now), workflow)
+                    if f.rule == finding and f.case is not None}
+        return list_cases(self._core, workflow=workflow, route=route, closed=closed, since=since,
+                          until=until, only=only, limit=limit)
 
     def events(self, case: str | None = None) -> Iterator[StoredEvent]:
         """The log (or one case's records) in seq order, streamed."""

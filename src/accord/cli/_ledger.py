@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import click
 import yaml
 
+from accord._time import parse_time
 from accord.cli import cli
 from accord.cli._common import (
     echo_json,
@@ -23,6 +25,8 @@ from accord.cli._common import (
 from accord.errors import EventProblem, UsageError
 from accord.integrity.canonical import parse_json
 from accord.review.describe import counted, describe
+from accord.runtime.cases import ROUTES
+from accord.runtime.findings import DETECTORS
 
 
 @cli.group()
@@ -272,7 +276,76 @@ def record(ctx: click.Context, files: tuple[str, ...], as_json: bool) -> None:
 
 @cli.group()
 def case() -> None:
-    """Look at one case: its timeline and its evidence."""
+    """List cases, and look at one: its timeline and its evidence.
+
+    \b
+    Examples:
+      accord case list --open
+      accord case show R-1042
+    """
+
+
+def _time_option(value: str | None, flag: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_time(value)
+    except ValueError as err:
+        raise UsageError(f"{flag}: {err}") from None
+
+
+@case.command("list")
+@click.option("--workflow", default=None, metavar="W", help="Only cases of this workflow.")
+@click.option("--route", type=click.Choice(ROUTES), default=None,
+              help="Only cases whose latest route is this one.")
+@click.option("--open", "state", flag_value="open", default=None,
+              help="Only open cases (no action.taken yet).")
+@click.option("--closed", "state", flag_value="closed", help="Only closed cases (an action.taken).")
+@click.option("--since", default=None, metavar="TIME", help="Only cases opened at or after TIME (RFC 3339).")
+@click.option("--until", default=None, metavar="TIME", help="Only cases opened before TIME (RFC 3339).")
+@click.option("--finding", type=click.Choice(list(DETECTORS)), default=None, metavar="RULE",
+              help="Only cases with a run-time finding of RULE at --now (docs/findings.md).")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, metavar="N",
+              help="List at most N cases.")
+@now_option
+@json_option
+@click.pass_context
+def case_list(ctx: click.Context, workflow: str | None, route: str | None, state: str | None,
+              since: str | None, until: str | None, finding: str | None, limit: int, now: str | None,
+              as_json: bool) -> None:
+    """List cases, newest first by when they opened.
+
+    Each line shows the case, its workflow, when it opened, its latest route,
+    whether it is closed (an action.taken is recorded) and its latest record's
+    time. With --json: {"cases": [{"case", "workflow", "contract_version",
+    "opened_at", "route", "closed", "closed_at", "last_at", "records"}]}, where
+    route is the `review` of the latest routing.decided (null before an
+    output) and records counts the case's records.
+
+    \b
+    Examples:
+      accord case list --workflow refund-replies --open
+      accord case list --route skipped --since 2026-11-01T00:00:00Z --limit 20
+      accord case list --finding evidence-gap --json
+    """
+    found = ledger(ctx).cases(workflow=workflow, route=route,
+                              closed=None if state is None else state == "closed",
+                              since=_time_option(since, "--since"), until=_time_option(until, "--until"),
+                              finding=finding, limit=limit, now=parse_now(now))
+    if as_json:
+        echo_json({"cases": [c.as_json() for c in found]})
+        return
+    if not found:
+        click.echo("no cases match" if any((workflow, route, state, since, until, finding))
+                   else "no cases recorded yet: see `accord record --help`")
+        return
+    click.echo(f"{'case':<16} {'workflow':<22} {'opened':<20}  {'route':<12} {'state':<6}  last record")
+    for c in found:
+        click.echo(f"{one_line(c.case, 16):<16} {one_line(c.workflow, 22):<22} "
+                   f"{whole_seconds(c.opened_at):<20}  {c.route or '-':<12} "
+                   f"{'closed' if c.closed else 'open':<6}  {whole_seconds(c.last_at)}")
+    if len(found) == limit:
+        click.echo(f"the newest {counted(limit, 'case')} shown; --limit N shows more", err=True)
 
 
 @case.command("show")
