@@ -17,7 +17,7 @@ from accord.review.render import render_text
 from accord.runtime.findings import DETECTORS
 
 
-@cli.command()
+@cli.command(short_help="Build a simulated month of work and review an incident in it.")
 @click.option("--dir", "directory", default=".demo", show_default=True, metavar="DIR",
               type=click.Path(path_type=Path), help="Folder for the demo ledger and incident brief.")
 @click.option("--seed", default=demos.DEMO_SEED, show_default=True, type=int,

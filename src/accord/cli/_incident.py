@@ -26,17 +26,23 @@ def _due_in(text: str) -> dt.timedelta:
         raise UsageError(f"--due-in: {err}") from None
 
 
-@cli.group()
+@cli.group(short_help="Open and review incidents: the ten-minute test.")
 def incident() -> None:
     """Open and review incidents: the ten-minute test of accountability.
 
     An incident names a case, the quality dimensions that failed and the events
     where the defect was introduced; the review answers seven questions from
-    the case's evidence and names who changes what, by when.
+    the case's evidence and names who changes what, by when
+    (docs/incident-review.md).
+
+    \b
+    Examples:
+      accord incident open R-1042 --failed correct --faulty 17 --summary "…" --by dana@example.com
+      accord incident review INC-1
     """
 
 
-@incident.command("open")
+@incident.command("open", short_help="Record an incident on CASE; open its learning actions.")
 @click.argument("case_id", metavar="CASE")
 @click.option("--failed", "failed", multiple=True, required=True, metavar="DIM[,DIM]",
               help="Quality dimensions that failed (repeat or separate with commas).")
@@ -123,11 +129,16 @@ def _json_text(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n"
 
 
-@incident.command("list")
+@incident.command("list", short_help="List every incident with its causes, oldest first.")
 @json_option
 @click.pass_context
 def incident_list(ctx: click.Context, as_json: bool) -> None:
-    """List every incident, oldest first, with its causes and learning actions."""
+    """List every incident, oldest first, with its causes and learning actions.
+
+    \b
+    Example:
+      accord incident list --json
+    """
     found = ledger(ctx).incidents()
     if as_json:
         echo_json({"incidents": [i.as_json() for i in found]})
@@ -139,13 +150,18 @@ def incident_list(ctx: click.Context, as_json: bool) -> None:
                    f"{', '.join(i.causes)}  {i.summary}")
 
 
-@cli.group()
+@cli.group(short_help="List and close learning actions: who changes what, by when.")
 def learning() -> None:
     """List and close learning actions: who changes which artefact after an incident.
 
     An open action past its due time is a `learning-overdue` finding; an
     incident whose cause returns on a case opened after the action closed is a
     `recurrence`.
+
+    \b
+    Examples:
+      accord learning list --open
+      accord learning close LA-1 --change refund-v8
     """
 
 
@@ -176,7 +192,7 @@ def learning_list(ctx: click.Context, only_open: bool, now: str | None, as_json:
                    f"{i.role or '-'} ({i.person or 'vacant'}) {artefact(i.artefact)} due {i.due}{change}")
 
 
-@learning.command("close")
+@learning.command("close", short_help="Close learning action LA with the change that was made.")
 @click.argument("la_id", metavar="LA")
 @click.option("--change", required=True, metavar="REF",
               help="The change that was made (a prompt version, a commit, a ticket).")

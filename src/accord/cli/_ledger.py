@@ -34,11 +34,17 @@ def contract() -> None:
     """Apply, list and show accountability contracts.
 
     Every applied version is kept with its hash; a case pins the version in
-    force when it opened. A contract with lint errors is refused.
+    force when it opened. A contract with lint errors is refused. The format
+    and the lint rules: docs/contracts.md.
+
+    \b
+    Examples:
+      accord contract apply contracts/
+      accord contract list
     """
 
 
-@contract.command("apply")
+@contract.command("apply", short_help="Lint and apply contract files or folders, all or nothing.")
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...", type=click.Path())
 @click.option("--by", "actor", default="system:accord", show_default=True,
               help="Who applies it (recorded on contract.applied).")
@@ -72,7 +78,12 @@ def contract_apply(ctx: click.Context, paths: tuple[str, ...], actor: str, as_js
 @json_option
 @click.pass_context
 def contract_list(ctx: click.Context, as_json: bool) -> None:
-    """List every applied contract version."""
+    """List every applied contract version.
+
+    \b
+    Example:
+      accord contract list --json
+    """
     applied = ledger(ctx).contracts()
     if as_json:
         echo_json({"contracts": [c.as_json() for c in applied]})
@@ -89,7 +100,13 @@ def contract_list(ctx: click.Context, as_json: bool) -> None:
 @json_option
 @click.pass_context
 def contract_show(ctx: click.Context, workflow: str, version: int | None, as_json: bool) -> None:
-    """Print an applied contract (YAML, or JSON with --json)."""
+    """Print an applied contract (YAML, or JSON with --json).
+
+    \b
+    Examples:
+      accord contract show refund-replies
+      accord contract show refund-replies --version 1 --json
+    """
     applied = ledger(ctx).contract(workflow, version)
     body = applied.contract.model_dump(mode="json", by_alias=True, exclude_none=True)
     if as_json:
@@ -103,7 +120,13 @@ def contract_show(ctx: click.Context, workflow: str, version: int | None, as_jso
 
 @cli.group()
 def roster() -> None:
-    """Apply and show the roster: who holds which role, when."""
+    """Apply and show the roster: who holds which role, when.
+
+    \b
+    Examples:
+      accord roster apply roster.yaml
+      accord roster show
+    """
 
 
 @roster.command("apply")
@@ -148,7 +171,12 @@ def roster_apply(ctx: click.Context, file: str, actor: str, amend_past: bool, re
 @json_option
 @click.pass_context
 def roster_show(ctx: click.Context, now: str | None, as_json: bool) -> None:
-    """Show each role and who holds it at --now (vacancies included)."""
+    """Show each role and who holds it at --now (vacancies included).
+
+    \b
+    Example:
+      accord roster show --now 2026-11-26T09:00:00Z
+    """
     when = parse_now(now)
     applied = ledger(ctx).roster()
     roles = []
@@ -236,7 +264,7 @@ def _not_json_lines(label: str, number: int, first: bytes) -> EventProblem | Non
     return None
 
 
-@cli.command()
+@cli.command(short_help="Record JSON-lines events from files or stdin, all or nothing.")
 @click.argument("files", nargs=-1, required=True)
 @json_option
 @click.pass_context
@@ -348,7 +376,7 @@ def case_list(ctx: click.Context, workflow: str | None, route: str | None, state
         click.echo(f"the newest {counted(limit, 'case')} shown; --limit N shows more", err=True)
 
 
-@case.command("show")
+@case.command("show", short_help="Print CASE's timeline and its evidence present and missing.")
 @click.argument("case_id", metavar="CASE")
 @json_option
 @click.pass_context
@@ -379,7 +407,7 @@ def case_show(ctx: click.Context, case_id: str, as_json: bool) -> None:
     exit_if_tampered(view.tampered)
 
 
-@cli.command()
+@cli.command(short_help="Write the log or one case as JSON lines (or W3C PROV-JSON).")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "prov-json"]), default="jsonl",
               show_default=True)
 @click.option("--case", "case_id", default=None, help="Only this case's records.")
@@ -387,9 +415,15 @@ def case_show(ctx: click.Context, case_id: str, as_json: bool) -> None:
 def export(ctx: click.Context, fmt: str, case_id: str | None) -> None:
     """Write the log (or one case) in seq order: one stored envelope a line.
 
+    Each record is re-hashed and its chain link checked on the way: one that
+    does not hold is named on standard error as TAMPERED, and the command
+    exits 1. --format prov-json writes the records as one W3C PROV-JSON
+    document instead.
+
     \b
-    Example:
+    Examples:
       accord export --format jsonl > ledger.jsonl
+      accord export --case R-1042 --format prov-json > R-1042.prov.json
     """
     import orjson
 
@@ -405,7 +439,7 @@ def export(ctx: click.Context, fmt: str, case_id: str | None) -> None:
     exit_if_tampered(records.tampered)
 
 
-@cli.command()
+@cli.command(short_help="Re-hash every record, check chain and tree; exit 1 if tampered.")
 @click.option("--checkpoint", "checkpoint_file", type=click.Path(dir_okay=False), default=None,
               help="A checkpoint taken earlier: prove the log still extends it.")
 @click.option("--pub", "pub_file", type=click.Path(dir_okay=False), default=None,
@@ -466,6 +500,11 @@ def checkpoint(ctx: click.Context, key_file: str, out_file: str | None) -> None:
 
     Keep checkpoints away from the database (another host, a git repo, a ticket):
     `accord verify --checkpoint` later proves nothing before it was rewritten.
+    Keys: docs/integrity.md.
+
+    \b
+    Example:
+      accord checkpoint --key ~/.config/accord/refunds.key --out cp-2026-11-26.txt
     """
     from accord.integrity.checkpoint import load_signer
 
@@ -477,13 +516,21 @@ def checkpoint(ctx: click.Context, key_file: str, out_file: str | None) -> None:
         click.echo(text, nl=False)
 
 
-@cli.command()
+@cli.command(short_help="Prove that record SEQ is in the log (an inclusion proof).")
 @click.argument("seq", type=int)
 @click.option("--size", type=int, default=None, help="Tree size (default: the whole log).")
 @json_option
 @click.pass_context
 def proof(ctx: click.Context, seq: int, size: int | None, as_json: bool) -> None:
-    """Print an inclusion proof that record SEQ is in the tree of --size records."""
+    """Print an inclusion proof that record SEQ is in the tree of --size records.
+
+    The proof is RFC 6962's: the leaf hash, the audit path and the root it
+    leads to (docs/integrity.md).
+
+    \b
+    Example:
+      accord proof 1042 --size 5000 --json
+    """
     result = ledger(ctx).proof(seq, size).as_json()
     if as_json:
         echo_json(result)

@@ -15,7 +15,7 @@ from accord.runtime.findings import DETECTORS
 from accord.runtime.queues import QueueItem
 
 
-@cli.command()
+@cli.command(short_help="Escalate every exception left undecided past its due time.")
 @now_option
 @json_option
 @click.pass_context
@@ -24,6 +24,10 @@ def tick(ctx: click.Context, now: str | None, as_json: bool) -> None:
 
     Every queue and findings read ticks first; run this from cron to escalate
     even when nobody is looking.
+
+    \b
+    Example:
+      accord tick                       # e.g. every 5 minutes from cron
     """
     written = ledger(ctx).tick(parse_now(now))
     if as_json:
@@ -37,7 +41,13 @@ def tick(ctx: click.Context, now: str | None, as_json: bool) -> None:
 
 @cli.group()
 def queue() -> None:
-    """What is waiting, for whom, since when, due when (overdue first)."""
+    """What is waiting, for whom, since when, due when (overdue first).
+
+    \b
+    Examples:
+      accord queue reviews --role support-agent
+      accord queue exceptions --json
+    """
 
 
 def _show_queue(items: list[QueueItem], as_json: bool, empty: str) -> None:
@@ -59,7 +69,12 @@ def _show_queue(items: list[QueueItem], as_json: bool, empty: str) -> None:
 @json_option
 @click.pass_context
 def queue_reviews(ctx: click.Context, role: str | None, now: str | None, as_json: bool) -> None:
-    """Cases routed for review whose approval does not hold yet."""
+    """Cases routed for review whose approval does not hold yet.
+
+    \b
+    Example:
+      accord queue reviews --role support-agent
+    """
     items = ledger(ctx).review_queue(parse_now(now), role)
     _show_queue(items, as_json, "no reviews waiting")
 
@@ -70,7 +85,12 @@ def queue_reviews(ctx: click.Context, role: str | None, now: str | None, as_json
 @json_option
 @click.pass_context
 def queue_exceptions(ctx: click.Context, role: str | None, now: str | None, as_json: bool) -> None:
-    """Raised exceptions with no decision yet, with their due time."""
+    """Raised exceptions with no decision yet, with their due time.
+
+    \b
+    Example:
+      accord queue exceptions --role refunds-escalations --json
+    """
     items = ledger(ctx).exception_queue(parse_now(now), role)
     _show_queue(items, as_json, "no exceptions waiting")
 
