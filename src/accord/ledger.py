@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from accord._progress import Progress
 from accord.case import Case, When, opening_id
 from accord.contract.lint import lint_documents
 from accord.contract.loading import Document, discover, document_of, kind_of, load_file
@@ -161,16 +162,18 @@ class Ledger:
 
     # -- record -------------------------------------------------------------------------------
 
-    def record_many(self, events: Sequence[Any], wheres: Sequence[str] | None = None) -> Recorded:
+    def record_many(self, events: Sequence[Any], wheres: Sequence[str] | None = None, *,
+                    progress: Progress | None = None) -> Recorded:
         """Record event dicts as one atomic batch; returns once committed.
 
         ``wheres`` names each event's origin in error messages (``file:line``). An entry
         that is an :class:`~accord.errors.EventProblem` stands for a line the caller could
         not parse (not JSON, say): the batch is refused, and that problem is listed in order
-        with every other event's. Raises EventRefused (ActionRefused for enforcement) and
-        stores nothing then.
+        with every other event's. ``progress`` hears (events built, events in all) as the
+        batch is built. Raises EventRefused (ActionRefused for enforcement) and stores
+        nothing then.
         """
-        return self._core.recorder.record_many(events, wheres)
+        return self._core.recorder.record_many(events, wheres, progress)
 
     def case(self, workflow: str, case_id: str, attributes: dict[str, Any] | None = None, *,
              at: When = None, actor: str = "system:app") -> Case:
@@ -285,17 +288,23 @@ class Ledger:
         return learning.close_learning(self._core, action, change, by, self._now(now))
 
     def drill(self, *, workflow: str | None = None, sample: int | None = None, seed: int = 0,
-              now: dt.datetime | None = None) -> DrillReport:
-        """Could every closed case pass the ten-minute test? Readiness per workflow."""
-        return drilling.drill(self._core, workflow=workflow, sample=sample, seed=seed, now=self._now(now))
+              now: dt.datetime | None = None, progress: Progress | None = None) -> DrillReport:
+        """Could every closed case pass the ten-minute test? Readiness per workflow.
+
+        ``progress`` hears (cases drilled, cases to drill) as it goes.
+        """
+        return drilling.drill(self._core, workflow=workflow, sample=sample, seed=seed, now=self._now(now),
+                              progress=progress)
 
     # -- integrity --------------------------------------------------------------------------------
 
     def verify(self, checkpoint: str | None = None, verifier: Verifier | None = None, *,
-               source: str = "checkpoint") -> integrity.VerifyReport:
+               source: str = "checkpoint", progress: Progress | None = None) -> integrity.VerifyReport:
         """Re-hash every record and check chain and tree; with a checkpoint's text, prove the log
-        extends it (and check its signature with ``verifier``)."""
-        return integrity.verify(self._core.store, checkpoint, verifier, checkpoint_source=source)
+        extends it (and check its signature with ``verifier``). ``progress`` hears (records
+        checked, records in the log) as it goes."""
+        return integrity.verify(self._core.store, checkpoint, verifier, checkpoint_source=source,
+                                progress=progress)
 
     def checkpoint(self, signer: Signer) -> str:
         """A signed checkpoint (signed-note text) of the log as it stands."""

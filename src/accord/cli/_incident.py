@@ -11,7 +11,15 @@ from typing import Any
 import click
 
 from accord.cli import cli
-from accord.cli._common import echo_json, exit_if_tampered, json_option, ledger, now_option, parse_now
+from accord.cli._common import (
+    echo_json,
+    exit_if_tampered,
+    json_option,
+    ledger,
+    now_option,
+    parse_now,
+    progress,
+)
 from accord.errors import UsageError
 from accord.review.describe import artefact, counted
 from accord.review.drill import DrillReport
@@ -241,8 +249,10 @@ def drill_command(ctx: click.Context, workflow: str | None, sample: int | None, 
       accord drill --workflow refund-replies --sample 500 --seed 7 --json
       accord drill --min-readiness 0.95   # in cron: exit 1 when a workflow is less ready
     """
+    led = ledger(ctx)
     started = time.perf_counter()
-    result = ledger(ctx).drill(workflow=workflow, sample=sample, seed=seed, now=parse_now(now))
+    with progress("drilling", quiet=as_json) as bar:
+        result = led.drill(workflow=workflow, sample=sample, seed=seed, now=parse_now(now), progress=bar)
     took = time.perf_counter() - started
     if as_json:
         echo_json(result.as_json())

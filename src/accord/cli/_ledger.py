@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 import yaml
 
+from accord._progress import STEP, Progress
 from accord._time import parse_time
 from accord.cli import cli
 from accord.cli._common import (
@@ -20,6 +22,7 @@ from accord.cli._common import (
     now_option,
     one_line,
     parse_now,
+    progress,
     whole_seconds,
 )
 from accord.errors import EventProblem, UsageError
@@ -27,6 +30,7 @@ from accord.integrity.canonical import parse_json
 from accord.review.describe import counted, describe
 from accord.runtime.cases import ROUTES
 from accord.runtime.findings import DETECTORS
+from accord.store.stored import StoredEvent
 
 
 @cli.group()
@@ -199,7 +203,7 @@ BOM = b"\xef\xbb\xbf"
 JSONL_HELP = "accord record reads one JSON object a line (docs/events.md)"
 
 
-def _read_lines(files: tuple[str, ...]) -> tuple[list[Any], list[str], list[str]]:
+def _read_lines(files: tuple[str, ...], quiet: bool) -> tuple[list[Any], list[str], list[str]]:
     """Every line of ``files`` parsed: (entries, where each came from, names of empty inputs).
 
     A line that is not JSON becomes an EventProblem in its place, so the ledger lists it in
@@ -228,13 +232,16 @@ def _read_lines(files: tuple[str, ...]) -> tuple[list[Any], list[str], list[str]
             entries.append(hint)
             wheres.append(f"{label}:{numbered[0][0]}")
             continue
-        for number, line in numbered:
-            where = f"{label}:{number}"
-            try:
-                entries.append(parse_json(line))
-            except ValueError as err:
-                entries.append(EventProblem(where, "", f"not a JSON object: {err}"))
-            wheres.append(where)
+        with progress(f"reading {label}", quiet=quiet) as bar:
+            for done, (number, line) in enumerate(numbered):
+                if bar is not None and done % STEP == 0:
+                    bar(done, len(numbered))
+                where = f"{label}:{number}"
+                try:
+                    entries.append(parse_json(line))
+                except ValueError as err:
+                    entries.append(EventProblem(where, "", f"not a JSON object: {err}"))
+                wheres.append(where)
     return entries, wheres, empty
 
 
@@ -284,10 +291,12 @@ def record(ctx: click.Context, files: tuple[str, ...], as_json: bool) -> None:
       accord record events.jsonl
       producer | accord record -
     """
-    events, wheres, empty = _read_lines(files)
+    events, wheres, empty = _read_lines(files, quiet=as_json)
     for label in empty:
         click.echo(f"accord: {label} is empty: nothing to record from it", err=True)
-    result = ledger(ctx, create=True).record_many(events, wheres)
+    led = ledger(ctx, create=True)
+    with progress("recording", quiet=as_json) as bar:
+        result = led.record_many(events, wheres, progress=bar)
     if as_json:
         echo_json(result.as_json())
     elif result.recorded:
@@ -428,15 +437,29 @@ def export(ctx: click.Context, fmt: str, case_id: str | None) -> None:
     import orjson
 
     records = ledger(ctx).export(case_id)
-    if fmt == "jsonl":
-        out = sys.stdout.buffer
-        for e in records:
-            out.write(orjson.dumps(e.export()) + b"\n")
-    else:
-        from accord.review._prov import prov_document
+    total = records.expected()
+    with progress("exporting", quiet=total is None) as bar:
+        shown = _counted(records, bar, total or 0)
+        if fmt == "jsonl":
+            out = sys.stdout.buffer
+            for e in shown:
+                out.write(orjson.dumps(e.export()) + b"\n")
+        else:
+            from accord.review._prov import prov_document
 
-        echo_json(prov_document(records))
+            echo_json(prov_document(shown))
     exit_if_tampered(records.tampered)
+
+
+def _counted(events: Iterable[StoredEvent], bar: Progress | None, total: int) -> Iterator[StoredEvent]:
+    """``events`` as they stream, telling ``bar`` how many went by."""
+    done = 0
+    for done, e in enumerate(events, 1):
+        if bar is not None and done % STEP == 0:
+            bar(done, max(total, done))
+        yield e
+    if bar is not None:
+        bar(done, max(total, done))
 
 
 @cli.command(short_help="Re-hash every record, check chain and tree; exit 1 if tampered.")
@@ -469,7 +492,9 @@ def verify(ctx: click.Context, checkpoint_file: str | None, pub_file: str | None
         except (OSError, UnicodeDecodeError) as err:
             raise UsageError(f"{checkpoint_file}: cannot read checkpoint: {err}") from None
     verifier = load_verifier(pub_file) if pub_file else None
-    report = ledger(ctx).verify(text, verifier, source=checkpoint_file or "checkpoint")
+    led = ledger(ctx)
+    with progress("verifying", quiet=as_json) as bar:
+        report = led.verify(text, verifier, source=checkpoint_file or "checkpoint", progress=bar)
     if as_json:
         echo_json(report.as_json())
     else:

@@ -182,6 +182,14 @@ class CheckedRecords:
         self._case = case
         self.tampered: list[Tampering] = []
 
+    def expected(self) -> int | None:
+        """How many records the stream holds, when cheap to know: the log's size for the whole
+        log (records appended meanwhile may follow), None for one case."""
+        if self._case is not None:
+            return None
+        with self._core.store.reading() as r:
+            return r.head().size
+
     def __iter__(self) -> Iterator[StoredEvent]:
         if self._case is not None:
             events, self.tampered = self._core.checked_case(self._case)

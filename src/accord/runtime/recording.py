@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from accord._progress import STEP, Progress
 from accord.errors import EventProblem, EventRefused
 from accord.runtime.book import Book
 from accord.runtime.events import SYSTEM_ACTOR, Event, parse_event
@@ -89,7 +90,8 @@ class Recorder:
         self._cases: OrderedDict[str, CaseState] = OrderedDict()  # LRU, valid at _cases_head
         self._cases_head: Head | None = None
 
-    def record_many(self, raw_events: Sequence[Any], wheres: Sequence[str] | None = None) -> Recorded:
+    def record_many(self, raw_events: Sequence[Any], wheres: Sequence[str] | None = None,
+                    progress: Progress | None = None) -> Recorded:
         """Record a batch atomically: all of it is committed, or nothing and every problem listed.
 
         ``raw_events`` are event dicts (or parsed :class:`Event`s); ``wheres``
@@ -97,13 +99,15 @@ class Recorder:
         is an EventProblem stands for input its reader could not parse: it refuses
         the batch, listed in order with the other events' problems. Raises
         EventRefused (ActionRefused for enforcement) and stores nothing then.
+        ``progress`` hears (events built, events in all) as the batch is built.
         """
         if len(raw_events) < BULK_EVENTS:
-            return self._record_many(raw_events, wheres)
+            return self._record_many(raw_events, wheres, progress)
         with _collector_paused():
-            return self._record_many(raw_events, wheres)
+            return self._record_many(raw_events, wheres, progress)
 
-    def _record_many(self, raw_events: Sequence[Any], wheres: Sequence[str] | None) -> Recorded:
+    def _record_many(self, raw_events: Sequence[Any], wheres: Sequence[str] | None,
+                     progress: Progress | None) -> Recorded:
         events: list[tuple[Event, str]] = []
         problems: list[EventProblem] = []
         for i, raw in enumerate(raw_events):
@@ -129,12 +133,16 @@ class Recorder:
             skipped[0] = len(events) - len(fresh)
             states.update(self._load_cases(w, dict.fromkeys(e.case for e, _ in fresh), batch.head))
             latest_at = self.writer.clock.now() + FUTURE_SLACK
-            for event, where in fresh:
+            for done, (event, where) in enumerate(fresh):
+                if progress is not None and done % STEP == 0:
+                    progress(done, len(fresh))
                 if event.at > latest_at:
                     batch.refuse(where, "at", f"{event.at_text} lies more than 5 minutes after now "
                                  f"({batch.recorded_at}): record what has happened, when it happened")
                     continue
                 self._apply(event, where, states, batch)
+            if progress is not None:
+                progress(len(fresh), len(fresh))
 
         batch = self.writer.write(build)
         self._keep_cases(batch, states)
