@@ -44,6 +44,8 @@ def test_a_structured_input_is_quoted_as_json() -> None:
 def test_case_show_and_record_read_as_sentences(cli_ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "case", "show", "R-1")
     assert code == 0 and "case opened (amount=" in out and "True" not in out and "False" not in out
+    present = next(line for line in out.splitlines() if line.startswith("evidence present:"))
+    assert "input (seq " in present and "[" not in present, "seqs in words, not a Python list"
     event = {"case": "R-9", "type": "case.opened", "at": "2026-03-02T09:00:00Z", "actor": "system:app",
              "data": {"workflow": "refund-replies", "attributes": {"amount": 4, "tier": "standard",
                                                                    "risk": 0.1}}}

@@ -27,7 +27,7 @@ from accord.cli._common import (
 )
 from accord.errors import EventProblem, UsageError
 from accord.integrity.canonical import parse_json
-from accord.review.describe import counted, describe
+from accord.review.describe import counted, describe, seqs
 from accord.runtime.cases import ROUTES
 from accord.runtime.findings import DETECTORS
 from accord.store.stored import StoredEvent
@@ -410,7 +410,7 @@ def case_show(ctx: click.Context, case_id: str, as_json: bool) -> None:
             mark = "TAMPERED " if e.seq in bad else ""
             click.echo(f"  {e.seq:>7}  {e.at}  {e.type:<20} {one_line(e.actor, 28):<28} "
                        f"{mark}{one_line(describe(e))}")
-        present = ", ".join(f"{k} {v}" for k, v in view.evidence.present.items()) or "none"
+        present = ", ".join(f"{k} ({seqs(v)})" for k, v in view.evidence.present.items()) or "none"
         click.echo(f"evidence present: {present}")
         click.echo(f"evidence missing: {', '.join(view.evidence.missing) or 'none'}")
     exit_if_tampered(view.tampered)
