@@ -98,3 +98,16 @@ def test_a_mistyped_attribute_is_named_in_json_terms(cli_ledger: Path,
     assert "data.attributes.amount: must be a number, got a string" in err
     assert "data.attributes.tier: must be a string, got true or false" in err
     assert "got str" not in err and "bool" not in err
+
+
+def test_reopening_a_case_with_other_attributes_names_them_in_words() -> None:
+    from accord.errors import EventRefused
+    from tests.helpers import memory_ledger
+
+    ledger = memory_ledger()
+    ledger.case("refund-replies", "R-1", {"amount": 40, "tier": "standard", "risk": 0.1})
+    with pytest.raises(EventRefused) as refused:
+        ledger.case("refund-replies", "R-1", {"amount": 41, "tier": "standard", "risk": 0.1})
+    message = str(refused.value)
+    assert "with attributes (amount=40, risk=0.1, tier=standard), not (amount=41, " in message
+    assert "{" not in message
