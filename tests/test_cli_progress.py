@@ -69,7 +69,7 @@ def test_record_shows_reading_then_recording(big: CliLedger, tmp_path: Path) -> 
     (tmp_path / "new.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
     code, out, err = big.cli("record", str(tmp_path / "new.jsonl"))
     assert code == 0 and out.startswith(f"recorded {len(events):,} events")
-    assert bars(err, f"reading {tmp_path / 'new.jsonl'}") and "100%" in bars(err, "recording")[-1]
+    assert bars(err, "reading new.jsonl") and "100%" in bars(err, "recording")[-1]
     assert err.index("reading") < err.index("recording")
 
 
@@ -106,3 +106,14 @@ def test_the_library_reports_progress_up_to_the_whole(refunds: Ledger) -> None:
     assert heard["verify"][-1] == (size, size) and heard["drill"][-1] == (40, 40)
     for calls in heard.values():
         assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+@pytest.mark.usefixtures("terminal")
+def test_a_long_label_is_cut_so_the_bar_fits_the_terminal(
+        big: CliLedger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    name = "events-" + "x" * 80 + ".jsonl"
+    (tmp_path / name).write_text((tmp_path / "more.jsonl").read_text())
+    _, _, err = big.cli("record", str(tmp_path / name))
+    drawn = [part for part in err.split("\r") if part.startswith("reading events-")]
+    assert drawn and all(len(line) <= 79 and "…" in line and "%" in line for line in drawn)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -111,7 +112,10 @@ class ProgressBar:
         self.drawn_at = now
         share = min(done / total, 1.0) if total else 1.0
         filled = int(share * BAR)
-        line = f"{self.label} [{'#' * filled}{'.' * (BAR - filled)}] {share:4.0%} {done:,} of {total:,}"
+        bar = f" [{'#' * filled}{'.' * (BAR - filled)}] {share:4.0%} {done:,} of {total:,}"
+        room = max(shutil.get_terminal_size().columns - 1 - len(bar), 8)  # a wrapped line cannot be redrawn
+        label = self.label if len(self.label) <= room else self.label[:room - 1] + "…"
+        line = label + bar
         sys.stderr.write("\r" + line.ljust(self.width))
         sys.stderr.flush()
         self.width = max(self.width, len(line))

@@ -232,7 +232,7 @@ def _read_lines(files: tuple[str, ...], quiet: bool) -> tuple[list[Any], list[st
             entries.append(hint)
             wheres.append(f"{label}:{numbered[0][0]}")
             continue
-        with progress(f"reading {label}", quiet=quiet) as bar:
+        with progress(f"reading {Path(label).name}", quiet=quiet) as bar:
             for done, (number, line) in enumerate(numbered):
                 if bar is not None and done % STEP == 0:
                     bar(done, len(numbered))

@@ -22,8 +22,9 @@ ROUTES = ("required", "sampled_in", "sampled_out", "skipped", "not_required")
 """The review routes a case can be listed by (the ``review`` of its latest routing.decided)."""
 PAGE = 500
 """Case openings read in one query while listing cases."""
-_LATEST_AT = FUTURE_SLACK + dt.timedelta(minutes=1)
-"""How far past its recording an opening's ``at`` can lie (the recorder's rule, and its own run time)."""
+_LATEST_AT = FUTURE_SLACK + dt.timedelta(minutes=15)
+"""How far past its recorded_at an opening's ``at`` can lie: the recorder's slack, measured from a
+clock read while the batch is built (a very large batch takes a while), and clock jitter."""
 
 
 @dataclass(frozen=True)
