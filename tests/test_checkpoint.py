@@ -284,10 +284,12 @@ def test_write_keypair_does_not_follow_a_planted_symlink(tmp_path: Path) -> None
     assert not (tmp_path / "elsewhere").exists()
 
 
-def test_write_keypair_into_a_missing_folder_says_so(tmp_path: Path) -> None:
-    """A path that cannot be created is a CheckpointError naming it."""
-    with pytest.raises(CheckpointError, match="cannot create the private key file"):
-        write_keypair(tmp_path / "missing" / "k", "accord")
+def test_write_keypair_where_no_folder_can_be_made_says_so(tmp_path: Path) -> None:
+    """A path that cannot be created is a CheckpointError naming it (a missing folder is made,
+    0700, so a file stands where the folder would go)."""
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(CheckpointError, match="a-file: cannot create the folder for the key"):
+        write_keypair(tmp_path / "a-file" / "k", "accord")
 
 
 @pytest.mark.parametrize(("content", "message"), [

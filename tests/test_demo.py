@@ -6,6 +6,10 @@ import contextlib
 import datetime as dt
 import io
 import json
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -223,6 +227,37 @@ def test_claims_triage_with_thin_evidence_is_the_least_ready(demoed: DemoRun) ->
 def test_verify_on_the_demo_ledger_exits_zero(demoed: DemoRun) -> None:
     code, out, err = demoed.accord("verify")
     assert code == 0, out + err
+
+
+def explore_lines(text: str) -> list[str]:
+    """The commands the demo's last part prints."""
+    part = text.split("Explore it", 1)[1].splitlines()[1:]
+    return [line.strip() for line in part if line.startswith("   ") and "docs/" not in line]
+
+
+def test_the_explore_commands_run_as_printed_in_a_fresh_shell(demoed: DemoRun) -> None:
+    """No virtual environment on PATH, the same folder: each printed command runs and exits 0."""
+    commands = explore_lines(demoed.text)
+    assert len(commands) >= 6 and all("--db sqlite:///" in c for c in commands)
+    fresh = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp"), "LANG": "C.UTF-8"}
+    for command in commands:
+        done = subprocess.run(["/bin/sh", "-c", command], env=fresh, capture_output=True, text=True,
+                              timeout=120, check=False)
+        assert done.returncode == 0, (command, done.stderr)
+
+
+def test_the_explore_commands_name_accord_as_this_shell_can_run_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plain `accord` only when PATH finds this very script; else the environment's own script."""
+    script = Path(sys.executable).parent / "accord"
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    inside = script.is_relative_to(Path.cwd())
+    assert accord.cli._demo.accord_command() == (str(script.relative_to(Path.cwd())) if inside
+                                                 else str(script))
+    monkeypatch.setattr(shutil, "which", lambda name: str(script))
+    assert accord.cli._demo.accord_command() == "accord"
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/local/bin/accord")  # another accord
+    assert accord.cli._demo.accord_command() != "accord"
 
 
 # -- the simulation core -------------------------------------------------------------------------

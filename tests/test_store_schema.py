@@ -1,6 +1,7 @@
 """The schema's own guarantees, migration by migration: reads by kind use the kind index
-(0002), a case is read through the case index and opened once (0003), SQLite appends only at
-the end (0004), and an older ledger is upgraded keeping its records (SQLite and PostgreSQL)."""
+(0002; case openings too since 0006), a case is read through the case index and opened once
+(0003), SQLite appends only at the end (0004), and an older ledger is upgraded keeping its
+records (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -40,16 +41,34 @@ def test_reads_by_kind_use_the_partial_kind_index(ledger: Ledger) -> None:
 
 
 def test_indexed_kinds_match_the_migration_that_created_the_index() -> None:
+    """0006 rebuilt 0002's index with case openings added: the reads name its predicate."""
     import importlib
 
     from accord.store import sql as store_sql
 
-    migration = importlib.import_module("accord.store.migrations.versions.0002_kind_index")
-    assert migration.KINDS == store_sql.INDEXED_KINDS
-    assert migration.PREDICATE == store_sql._KIND_PREDICATE
+    first = importlib.import_module("accord.store.migrations.versions.0002_kind_index")
+    latest = importlib.import_module("accord.store.migrations.versions.0006_opened_in_kind_index")
+    assert latest.KINDS == store_sql.INDEXED_KINDS == (*first.KINDS, "case.opened")
+    assert latest.PREDICATE == store_sql._KIND_PREDICATE
 
 
-@pytest.mark.parametrize("revision", ["0001", "0002"])
+def test_openings_are_read_newest_first_through_the_kind_index(ledger: Ledger) -> None:
+    """0006: `case list` pages through case openings by the index, never through the log."""
+    from accord.store import sql as store_sql
+
+    ledger.apply_contract(refund_contract())
+    ledger.record_many([opened("R-1"), output("R-1"), opened("R-2"), opened("R-3")])
+    engine = ledger.store.engine  # type: ignore[attr-defined]
+    query = (f"SELECT seq FROM accord_log WHERE {store_sql._KIND_PREDICATE} "
+             "AND type IN (:t) AND seq < :s ORDER BY seq DESC LIMIT :n")
+    assert "accord_log_kind" in _plan(engine, query, {"t": "case.opened", "s": 100, "n": 2})
+    with ledger.store.reading() as r:
+        page = r.latest_kind_rows(["case.opened"], 2)
+        rest = r.latest_kind_rows(["case.opened"], 2, page[-1].seq)
+    assert [row.case_id for row in page] == ["R-3", "R-2"] and [row.case_id for row in rest] == ["R-1"]
+
+
+@pytest.mark.parametrize("revision", ["0001", "0002", "0005"])
 def test_an_older_ledger_is_upgraded_and_keeps_its_records(
         db_url: str, revision: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from accord.store import sql as store_sql
@@ -74,6 +93,9 @@ def test_an_older_ledger_is_upgraded_and_keeps_its_records(
                 store_sql.HEAD_REVISION)
         query = f"SELECT seq FROM accord_log WHERE {store_sql._KIND_PREDICATE} AND type = :t"
         assert "accord_log_kind" in _plan(engine, query, {"t": "routing.decided"})
+        assert "accord_log_kind" in _plan(engine, query, {"t": "case.opened"})  # 0006
+        with upgraded.store.reading() as r:  # openings stored before 0006 are in the index too
+            assert [row.case_id for row in r.latest_kind_rows(["case.opened"], 5)] == ["R-1"]
         assert "accord_log_case" in _plan(engine, "SELECT seq FROM accord_log WHERE case_id = :c",
                                           {"c": "R-1"})
         upgraded.record_many([review()])

@@ -24,7 +24,7 @@ from accord.review.drill import DrillReport, WorkflowReadiness
 from accord.review.incidents import IncidentOpened, IncidentReview, IncidentSummary
 from accord.review.learning import LearningAction
 from accord.runtime.book import AppliedContract, AppliedRoster
-from accord.runtime.cases import CaseView
+from accord.runtime.cases import CaseSummary, CaseView
 from accord.runtime.findings import Finding
 from accord.runtime.queues import Escalation, QueueItem
 from accord.runtime.recording import Recorded
@@ -39,6 +39,7 @@ __all__ = [
     "AppliedContract",
     "AppliedRoster",
     "Case",
+    "CaseSummary",
     "CaseView",
     "ContractRefused",
     "DrillReport",

@@ -40,9 +40,10 @@ result is a frozen object; `as_json()` gives the JSON the command line prints.
 Errors are `accord.AccordError` subclasses whose message is written for a person.
 """
 
-_RESULTS = ("AppliedContract", "AppliedRoster", "Recorded", "Route", "CaseView", "StoredEvent",
-            "QueueItem", "Escalation", "Finding", "IncidentOpened", "IncidentReview", "IncidentSummary",
-            "LearningAction", "DrillReport", "WorkflowReadiness", "VerifyReport", "InclusionProof")
+_RESULTS = ("AppliedContract", "AppliedRoster", "Recorded", "Route", "CaseView", "CaseSummary",
+            "StoredEvent", "QueueItem", "Escalation", "Finding", "IncidentOpened", "IncidentReview",
+            "IncidentSummary", "LearningAction", "DrillReport", "WorkflowReadiness", "VerifyReport",
+            "InclusionProof")
 _ERRORS = ("AccordError", "InvalidFile", "ContractRefused", "EventRefused", "ActionRefused", "NotFound",
            "UsageError", "IntegrityError", "CheckpointError", "StorageError")
 

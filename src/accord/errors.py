@@ -74,14 +74,22 @@ class EventRefused(AccordError):
     """A batch with at least one refused event; nothing of it was stored. ``unlisted`` counts
     problems beyond those listed (a long batch lists the first hundred)."""
 
+    LISTED = 100
+    """How many problems :meth:`lines` lists before it counts the rest."""
+
     def __init__(self, problems: Sequence[EventProblem], unlisted: int = 0) -> None:
         self.problems = list(problems)
         self.unlisted = unlisted
-        super().__init__("\n".join(str(p) for p in self.problems))
+        super().__init__("\n".join(str(p) for p in self.problems[:self.LISTED]))
 
     def lines(self) -> list[str]:
-        more = [f"… and {self.unlisted:,} more problems"] if self.unlisted else []
-        return [str(p) for p in self.problems] + more + ["nothing of this batch was stored"]
+        """Every problem, one a line, up to LISTED; then how many more there are."""
+        listed = [str(p) for p in self.problems[:self.LISTED]]
+        rest = len(self.problems) - len(listed) + self.unlisted
+        if rest:
+            total = len(self.problems) + self.unlisted
+            listed.append(f"… and {rest:,} more problem{'s' if rest != 1 else ''}: {total:,} in all")
+        return [*listed, "nothing of this batch was stored"]
 
 
 class ActionRefused(EventRefused):

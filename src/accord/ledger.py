@@ -10,15 +10,26 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
+from accord._progress import Progress
 from accord.case import Case, When, opening_id
-from accord.contract.lint import lint_contract
-from accord.contract.loading import Document, document_of, load_file
+from accord.contract.lint import lint_documents
+from accord.contract.loading import Document, discover, document_of, kind_of, load_file
 from accord.contract.model import Contract, Roster
-from accord.errors import ContractRefused, EventProblem, EventRefused, InvalidFile, NotFound, Problem
+from accord.errors import (
+    ContractRefused,
+    EventProblem,
+    EventRefused,
+    InvalidFile,
+    NotFound,
+    Problem,
+    UsageError,
+)
 from accord.integrity import verify as integrity
 from accord.integrity.checkpoint import Signer, Verifier
+from accord.review import describe as words
 from accord.review import drill as drilling
 from accord.review import incidents, learning
 from accord.review.drill import DrillReport
@@ -26,10 +37,10 @@ from accord.review.incidents import DEFAULT_DUE_IN, IncidentOpened, IncidentRevi
 from accord.review.learning import LearningAction
 from accord.runtime import queues
 from accord.runtime.book import AppliedContract, AppliedRoster
-from accord.runtime.cases import CaseView, case_view
+from accord.runtime.cases import ROUTES, CaseSummary, CaseView, case_view, list_cases
 from accord.runtime.core import CheckedRecords, Core
 from accord.runtime.events import SYSTEM_ACTOR
-from accord.runtime.findings import Finding, find
+from accord.runtime.findings import DETECTORS, Finding, find
 from accord.runtime.queues import Escalation, QueueItem
 from accord.runtime.recording import Recorded
 from accord.store.ports import Clock, Store
@@ -93,14 +104,39 @@ class Ledger:
 
         Raises InvalidFile for an unreadable file and ContractRefused on lint errors.
         """
-        doc = _document(source, "contract")
+        return self.apply_contracts([source], actor=actor)[0]
+
+    def apply_contracts(self, sources: Sequence[Contract | str | os.PathLike[str]], *,
+                        actor: str = SYSTEM_ACTOR) -> list[AppliedContract]:
+        """Lint contracts as one set, as ``accord lint`` does, and apply them all in one write, or
+        none: a single lint error anywhere refuses the whole set.
+
+        A folder stands for every ``kind: contract`` file under it (``*.yaml``/``*.yml``,
+        dot-folders skipped; rosters there are left for :meth:`apply_roster`). Returns each
+        contract's version in force, in the order found; ``new`` when this call stored it.
+        Raises InvalidFile when a file cannot be read (or a folder holds no contract) and
+        ContractRefused on lint errors, listing every problem of the set either way.
+        """
+        docs: list[Document] = []
+        unreadable: list[Problem] = []
+        seen: set[Path] = set()
+        for source in sources:
+            if isinstance(source, Contract):
+                docs.append(document_of(source))
+                continue
+            found, problems = _contract_files(source, seen)
+            docs += found
+            unreadable += problems
         roster = self._core.book.roster()
-        errors = [f for f in lint_contract(doc, roster.roster if roster else None, self.clock.now().date())
-                  if f.severity == "error"]
+        findings = lint_documents(docs, roster.roster if roster else None, self.clock.now().date())
+        errors = [f.as_problem() for f in findings if f.severity == "error"]
+        if unreadable:
+            raise InvalidFile([*unreadable, *errors])
         if errors:
-            raise ContractRefused([f.as_problem() for f in errors])
-        assert isinstance(doc.model, Contract)
-        return self._core.apply_contract(doc.model, actor)
+            raise ContractRefused(errors)
+        models = [doc.model for doc in docs]
+        assert all(isinstance(m, Contract) for m in models)
+        return self._core.apply_contracts(models, actor)  # type: ignore[arg-type]
 
     def apply_roster(self, source: Roster | str | os.PathLike[str], *, actor: str = SYSTEM_ACTOR,
                      amend_past: str | None = None) -> AppliedRoster:
@@ -128,20 +164,26 @@ class Ledger:
 
     # -- record -------------------------------------------------------------------------------
 
-    def record_many(self, events: Sequence[Any], wheres: Sequence[str] | None = None) -> Recorded:
+    def record_many(self, events: Sequence[Any], wheres: Sequence[str] | None = None, *,
+                    progress: Progress | None = None) -> Recorded:
         """Record event dicts as one atomic batch; returns once committed.
 
-        ``wheres`` names each event's origin in error messages (``file:line``).
-        Raises EventRefused (ActionRefused for enforcement) and stores nothing then.
+        ``wheres`` names each event's origin in error messages (``file:line``). An entry
+        that is an :class:`~accord.errors.EventProblem` stands for a line the caller could
+        not parse (not JSON, say): the batch is refused, and that problem is listed in order
+        with every other event's. ``progress`` hears (events built, events in all) as the
+        batch is built. Raises EventRefused (ActionRefused for enforcement) and stores
+        nothing then.
         """
-        return self._core.recorder.record_many(events, wheres)
+        return self._core.recorder.record_many(events, wheres, progress)
 
-    def record_stream(self, items: Iterable[tuple[Any, str]]) -> Recorded:
+    def record_stream(self, items: Iterable[tuple[Any, str]], *,
+                      progress: Progress | None = None) -> Recorded:
         """Record a stream of ``(event, where)`` pairs as one atomic batch in bounded memory (a
         file of millions of lines, say); an item may be an ``EventProblem`` for input that was not
         an event. The first hundred problems are listed, the rest counted; nothing is stored
-        unless all of it is."""
-        return self._core.recorder.record_stream(items)
+        unless all of it is. ``progress`` hears (events read, 0) as it goes."""
+        return self._core.recorder.record_stream(items, progress)
 
     def case(self, workflow: str, case_id: str, attributes: dict[str, Any] | None = None, *,
              at: When = None, actor: str = "system:app") -> Case:
@@ -165,7 +207,8 @@ class Ledger:
         if attributes is not None and attributes != opened.data.get("attributes", {}):
             raise EventRefused([EventProblem(
                 f"case {case_id}", "data.attributes", f"case {case_id!r} is already open (seq {opened.seq}) "
-                f"with attributes {opened.data.get('attributes', {})}, not {attributes}; a case keeps "
+                f"with attributes ({words.attributes(opened.data.get('attributes', {}))}), not "
+                f"({words.attributes(attributes)}); a case keeps "
                 "the attributes it opened with")])
         return case
 
@@ -174,6 +217,32 @@ class Ledger:
     def case_view(self, case: str) -> CaseView:
         """One case's records, evidence present and missing, and route; raises NotFound."""
         return case_view(self._core, case)
+
+    def cases(self, *, workflow: str | None = None, route: str | None = None,
+              closed: bool | None = None, since: dt.datetime | None = None,
+              until: dt.datetime | None = None, finding: str | None = None, limit: int | None = 50,
+              now: dt.datetime | None = None) -> list[CaseSummary]:
+        """Cases newest first by when they opened (the ``at`` of their case.opened), at most
+        ``limit`` (None: all).
+
+        Filters: ``workflow``; ``route``, the review route of the latest routing.decided
+        (``required``, ``sampled_in``, ``sampled_out``, ``skipped``, ``not_required``);
+        ``closed`` True for cases with an action.taken, False for the rest; opened at or
+        after ``since`` and before ``until``; ``finding``, cases with a run-time finding of
+        that rule at ``now`` (which ticks first, as :meth:`findings` does). Raises
+        UsageError for an unknown route or finding rule.
+        """
+        if route is not None and route not in ROUTES:
+            raise UsageError(f"route {route!r} is not one of {', '.join(ROUTES)}")
+        only: set[str] | None = None
+        if finding is not None:
+            if finding not in DETECTORS:
+                raise UsageError(f"finding {finding!r} is not a finding rule: use one of "
+                                 f"{', '.join(DETECTORS)}")
+            only = {f.case for f in find(self._core, self._now(now), workflow)
+                    if f.rule == finding and f.case is not None}
+        return list_cases(self._core, workflow=workflow, route=route, closed=closed, since=since,
+                          until=until, only=only, limit=limit)
 
     def events(self, case: str | None = None) -> Iterator[StoredEvent]:
         """The log (or one case's records) in seq order, streamed."""
@@ -229,17 +298,23 @@ class Ledger:
         return learning.close_learning(self._core, action, change, by, self._now(now))
 
     def drill(self, *, workflow: str | None = None, sample: int | None = None, seed: int = 0,
-              now: dt.datetime | None = None) -> DrillReport:
-        """Could every closed case pass the ten-minute test? Readiness per workflow."""
-        return drilling.drill(self._core, workflow=workflow, sample=sample, seed=seed, now=self._now(now))
+              now: dt.datetime | None = None, progress: Progress | None = None) -> DrillReport:
+        """Could every closed case pass the ten-minute test? Readiness per workflow.
+
+        ``progress`` hears (cases drilled, cases to drill) as it goes.
+        """
+        return drilling.drill(self._core, workflow=workflow, sample=sample, seed=seed, now=self._now(now),
+                              progress=progress)
 
     # -- integrity --------------------------------------------------------------------------------
 
     def verify(self, checkpoint: str | None = None, verifier: Verifier | None = None, *,
-               source: str = "checkpoint") -> integrity.VerifyReport:
+               source: str = "checkpoint", progress: Progress | None = None) -> integrity.VerifyReport:
         """Re-hash every record and check chain and tree; with a checkpoint's text, prove the log
-        extends it (and check its signature with ``verifier``)."""
-        return integrity.verify(self._core.store, checkpoint, verifier, checkpoint_source=source)
+        extends it (and check its signature with ``verifier``). ``progress`` hears (records
+        checked, records in the log) as it goes."""
+        return integrity.verify(self._core.store, checkpoint, verifier, checkpoint_source=source,
+                                progress=progress)
 
     def checkpoint(self, signer: Signer, *, previous: str | None = None, previous_source: str = "previous",
                    verifier: Verifier | None = None) -> str:
@@ -251,6 +326,31 @@ class Ledger:
     def proof(self, seq: int, size: int | None = None) -> integrity.InclusionProof:
         """An inclusion proof of record ``seq`` in the tree of ``size`` records (default: all)."""
         return integrity.proof(self._core.store, seq, size)
+
+
+def _contract_files(source: str | os.PathLike[str], seen: set[Path]) -> tuple[list[Document], list[Problem]]:
+    """The contracts ``source`` names: the file itself (which must be a contract), or each
+    ``kind: contract`` file under a folder; files already in ``seen`` are skipped. Returns the
+    documents read and the problems of those that could not be."""
+    path = Path(source)
+    if path.is_dir():
+        files = [Path(f) for f in discover([str(path)]) if kind_of(Path(f)) != "roster"]
+        if not files:
+            return [], [Problem(str(path), 1, 1, "invalid-file", "no file of kind: contract in this "
+                                "folder (searched for *.yaml and *.yml)")]
+    else:
+        files = [path]
+    docs: list[Document] = []
+    problems: list[Problem] = []
+    for file in files:
+        if file.resolve() in seen:
+            continue
+        seen.add(file.resolve())
+        try:
+            docs.append(_document(file if path.is_dir() else source, "contract"))
+        except InvalidFile as err:
+            problems.extend(err.problems)
+    return docs, problems
 
 
 def _document(source: Contract | Roster | str | os.PathLike[str], kind: str) -> Document:

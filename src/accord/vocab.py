@@ -71,9 +71,22 @@ def person_problem(value: str) -> str | None:
     return id_problem(value, "the person id")
 
 
+def duration_problem(value: object) -> str | None:
+    """Why ``value`` is not a duration (``4h``, ``30m``, ``45s``, ``2d``), in words; None when it is."""
+    if isinstance(value, str) and DURATION.fullmatch(value):
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value} has no unit: write {value}h, 1d, 30m or 45s"
+    if isinstance(value, str) and value.strip().isdigit():
+        return f"{value.strip()} has no unit: write {value.strip()}h, 1d, 30m or 45s"
+    if isinstance(value, str):
+        return f"{value!r} is not a duration like 30s, 15m, 4h or 2d"
+    return "must be a duration like 30s, 15m, 4h or 2d"
+
+
 def duration_seconds(text: str) -> int:
-    """Seconds in ``4h``/``30m``/``400d``; raises ValueError on anything else."""
-    m = DURATION.fullmatch(text)
+    """Seconds in ``4h``/``30m``/``400d``; raises ValueError (saying why) on anything else."""
+    m = DURATION.fullmatch(text) if isinstance(text, str) else None
     if m is None:
-        raise ValueError(f"{text!r} is not a duration like 30s, 15m, 4h or 2d")
+        raise ValueError(duration_problem(text))
     return int(m.group(1)) * _DURATION_SECONDS[m.group(2)]

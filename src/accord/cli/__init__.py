@@ -38,8 +38,54 @@ class Context:
         return self._ledger
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--db", envvar="ACCORD_DB", default=DEFAULT_DB, show_default=True,
+SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Set up", ("init", "lint", "schema", "contract", "roster")),
+    ("Record", ("record", "case")),
+    ("Review", ("queue", "tick", "findings", "incident", "learning", "drill")),
+    ("Integrity", ("keygen", "checkpoint", "proof", "verify", "export")),
+    ("Try it", ("demo",)),
+)
+"""`accord --help` lists the commands in the order of the loop: set up, record, review, keep."""
+
+
+def summary(command: click.Command) -> str:
+    """A command's one-line summary: the first sentence of its help, never cut short."""
+    if command.short_help:
+        return command.short_help
+    first = " ".join((command.help or "").split("\n\n", 1)[0].split())
+    for end in (". ", "? ", ": "):
+        head, found, _ = first.partition(end)
+        if found and end != ": ":
+            return head + end.strip()
+    return first
+
+
+class AccordGroup(click.Group):
+    """A group whose help lists each command with its whole summary; the root groups them
+    by SECTIONS (any command not placed there is listed under Other)."""
+
+    group_class = type  # subgroups are AccordGroups too
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = [n for n in self.list_commands(ctx) if not self.commands[n].hidden]
+        sections = SECTIONS if ctx.parent is None else (("Commands", tuple(names)),)
+        placed = {n for _, members in sections for n in members}
+        others = tuple(n for n in names if n not in placed)
+        width = max((len(n) for n in names), default=0)  # one column for every section
+        for title, members in (*sections, ("Other", others)):
+            rows = [(n.ljust(width), summary(self.commands[n])) for n in members if n in self.commands]
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+@click.group(cls=AccordGroup, context_settings={"help_option_names": ["-h", "--help"],
+                                                "max_content_width": 100},
+             epilog="Docs: docs/index.md (the guide), docs/cli.md (every command), "
+                    "docs/events.md (the event format), docs/contracts.md (contracts and lint "
+                    "rules), docs/findings.md, docs/integrity.md. `accord COMMAND --help` shows "
+                    "a command's options and examples.")
+@click.option("--db", envvar="ACCORD_DB", default=DEFAULT_DB, show_default=True, metavar="URL",
               help="Ledger database: sqlite:///FILE or postgresql://… (env ACCORD_DB).")
 @click.version_option(package_name="accord")
 @click.pass_context
@@ -48,6 +94,11 @@ def cli(ctx: click.Context, db: str) -> None:
 
     Write a contract per workflow, lint it in CI, apply it, record each case's
     evidence, and answer the ten-minute incident review from that evidence.
+
+    \b
+    Example:
+      accord demo                                   # a month of work, in seconds
+      accord --db postgresql://accord@db/accord findings --fail-on any
     """
     ctx.obj = Context(db)
 

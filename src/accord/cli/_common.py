@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import sys
-from collections.abc import Sequence
-from typing import Any
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TextIO
 
 import click
 import orjson
 
 from accord import _text
+from accord._progress import Progress
 from accord._time import parse_time
 from accord.errors import UsageError
 from accord.integrity.verify import Tampering
@@ -53,13 +57,23 @@ def json_option(func: Any) -> Any:
 
 
 def parse_now(value: str | None) -> dt.datetime:
-    """``--now`` as an aware UTC datetime (default: the current time)."""
+    """``--now`` as an aware UTC datetime (default: the current time, in whole seconds).
+
+    Whole seconds because what a command stamps or prints with it (due times, incident
+    and learning records, columns of times) reads badly with microseconds.
+    """
     if value is None:
-        return dt.datetime.now(dt.UTC)
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
     try:
         return parse_time(value)
     except ValueError as err:
         raise UsageError(f"--now: {err}") from None
+
+
+def whole_seconds(time: str) -> str:
+    """A stored time (``…T09:00:00.123456Z``) to the second, for a column a person reads."""
+    head, dot, _ = time.partition(".")
+    return head + "Z" if dot else time
 
 
 def one_line(text: str, width: int = 60) -> str:
@@ -84,3 +98,61 @@ def exit_if_tampered(tampered: Sequence[Tampering]) -> None:
     click.echo("accord: the records above do not hold; run `accord verify` and keep a copy of the "
                "database before anything else touches it", err=True)
     sys.exit(1)
+
+
+DELAY = 0.5
+"""Seconds a job runs before its bar appears: a quick command stays quiet."""
+REDRAW = 0.1
+"""Seconds between two drawings of a bar."""
+BAR = 30
+
+
+def is_terminal(stream: TextIO) -> bool:
+    """Whether ``stream`` is a terminal a person watches (not a pipe, a file or a test)."""
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+class ProgressBar:
+    """A one-line bar on standard error, redrawn in place and wiped when the job ends."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.started = time.monotonic()
+        self.drawn_at: float | None = None
+        self.width = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.started < DELAY or (self.drawn_at is not None and now - self.drawn_at < REDRAW
+                                           and done < total):
+            return
+        self.drawn_at = now
+        share = min(done / total, 1.0) if total else 1.0
+        filled = int(share * BAR)
+        bar = f" [{'#' * filled}{'.' * (BAR - filled)}] {share:4.0%} {done:,} of {total:,}"
+        room = max(shutil.get_terminal_size().columns - 1 - len(bar), 8)  # a wrapped line cannot be redrawn
+        label = self.label if len(self.label) <= room else self.label[:room - 1] + "…"
+        line = label + bar
+        sys.stderr.write("\r" + line.ljust(self.width))
+        sys.stderr.flush()
+        self.width = max(self.width, len(line))
+
+    def close(self) -> None:
+        if self.width:
+            sys.stderr.write("\r" + " " * self.width + "\r")
+            sys.stderr.flush()
+
+
+@contextmanager
+def progress(label: str, *, quiet: bool = False) -> Iterator[Progress | None]:
+    """A bar for a long job while standard error is a terminal; None (no bar) when it is piped
+    or redirected, or ``quiet`` (--json: the output is for a program)."""
+    if quiet or not is_terminal(sys.stderr):
+        yield None
+        return
+    bar = ProgressBar(label)
+    try:
+        yield bar
+    finally:
+        bar.close()

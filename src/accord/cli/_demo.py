@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
+import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -17,7 +20,7 @@ from accord.review.render import render_text
 from accord.runtime.findings import DETECTORS
 
 
-@cli.command()
+@cli.command(short_help="Build a simulated month of work and review an incident in it.")
 @click.option("--dir", "directory", default=".demo", show_default=True, metavar="DIR",
               type=click.Path(path_type=Path), help="Folder for the demo ledger and incident brief.")
 @click.option("--seed", default=demos.DEMO_SEED, show_default=True, type=int,
@@ -45,19 +48,41 @@ def demo(directory: Path, seed: int, as_json: bool) -> None:
     click.echo(_render(result, directory, time.perf_counter() - started), nl=False)
 
 
+def accord_command() -> str:
+    """How to run this accord from a fresh shell in the current folder: ``accord`` when that
+    is on PATH and is this very script, else the path of the script of this Python
+    environment (``.venv/bin/accord`` after ``make demo``, which does not activate it)."""
+    script = Path(sys.executable).parent / "accord"
+    found = shutil.which("accord")
+    if not script.exists():
+        return "accord"  # not a script install (e.g. run from a source tree): trust PATH
+    if found is not None and Path(found).resolve() == script.resolve():
+        return "accord"
+    return shlex.quote(str(_shown(script)))
+
+
+def _shown(path: Path) -> Path:
+    """``path`` relative to the current folder when it lies inside it, else as it is."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
 def _heading(number: int, title: str, meaning: str) -> list[str]:
     return ["", click.style(f"{number}. {title}", bold=True), f"   {meaning}", ""]
 
 
 def _render(result: demos.DemoResult, directory: Path, seconds: float) -> str:
     """The demo's report for a newcomer: six short parts, each saying what it means."""
-    db = f"--db sqlite:///{directory / demos.DB_NAME}"
+    command = accord_command()
+    accord = f"{command} --db {shlex.quote(f'sqlite:///{directory / demos.DB_NAME}')}"
     review, incident, handover = result.review, result.incident.as_json(), result.handover
     lines = [click.style("accord demo", bold=True) + " — four simulated weeks of AI-assisted work, "
              "kept as evidence",
              f"Seed {result.seed}; simulated {result.start.date()} to {result.now.date()}; "
              f"built in {seconds:.1f} s.",
-             f"Ledger: {directory / demos.DB_NAME}  (use `accord {db} …` to explore it)"]
+             f"Ledger: {directory / demos.DB_NAME}  (explore it with `{accord} …`)"]
 
     lines += _heading(1, "The agreements",
                       "Each contract names who owns the outcome, what a reviewer approves and "
@@ -104,7 +129,7 @@ def _render(result: demos.DemoResult, directory: Path, seconds: float) -> str:
         f"{la['id']} ({artefact(la['artefact'])}, {la['person'] or 'vacant'})" for la in actions)
         + (f"; due {actions[0]['due'][:10]}" if actions else "") + ".")
     if actions:
-        lines.append(f"   Close one with the change that was made: accord {db} learning close "
+        lines.append(f"   Close one with the change that was made: {accord} learning close "
                      f"{actions[0]['id']} --change refund-v8")
 
     lines += _heading(5, "Findings", "What accord noticed while the work ran (at "
@@ -124,16 +149,23 @@ def _render(result: demos.DemoResult, directory: Path, seconds: float) -> str:
                   key=lambda w: w["readiness"], default=None)
     if weakest is not None and weakest["readiness"] < 1:
         key = next(k for k in keys() if weakest["examples"][k])
-        lines.append(f"   Why {weakest['workflow']} is least ready: accord {db} case show "
+        lines.append(f"   Why {weakest['workflow']} is least ready: {accord} case show "
                      f"{weakest['examples'][key][0]}  (see its evidence.missing)")
 
     now = f"--now {format_time(result.now)}"
-    lines += ["", click.style("Explore it", bold=True),
-              f"   accord {db} case show {incident['case']}",
-              f"   accord {db} incident review {incident['incident']} --format markdown",
-              f"   accord {db} findings {now}",
-              f"   accord {db} queue exceptions {now}",
-              f"   accord {db} drill {now}",
-              f"   accord {db} verify",
+    activate = Path(sys.executable).parent / "activate"
+    if command != "accord" and activate.exists():
+        lines += ["", click.style("Explore it", bold=True) + " (run them from this folder as shown, or "
+                  f"`. {shlex.quote(str(_shown(activate)))}` first and type plain `accord`)"]
+    else:
+        lines += ["", click.style("Explore it", bold=True)]
+    lines += [
+              f"   {accord} case show {incident['case']}",
+              f"   {accord} incident review {incident['incident']} --format markdown",
+              f"   {accord} findings {now}",
+              f"   {accord} queue exceptions {now}",
+              f"   {accord} drill {now}",
+              f"   {accord} case list --route skipped --limit 10",
+              f"   {accord} verify",
               "   A tour of what you just saw: docs/demo.md", ""]
     return "\n".join(lines)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from accord.cli import cli
+from accord.cli import SECTIONS, cli
 
 HEADER = """# accord command reference
 
@@ -23,9 +23,12 @@ Exit status: 0 success, 1 a check that failed, 2 bad input or usage.
 
 
 def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
+    """``command`` and everything under it: the top level in the order `accord --help` lists it
+    (the loop), each group's subcommands by name."""
     found = [(path, command)]
     if isinstance(command, click.Group):
-        for name in sorted(command.commands):
+        loop = [name for _, names in SECTIONS for name in names] if len(path) == 1 else []
+        for name in sorted(command.commands, key=lambda n: (loop.index(n) if n in loop else len(loop), n)):
             found.extend(_walk(command.commands[name], [*path, name]))
     return found
 
@@ -35,6 +38,8 @@ def render() -> str:
     parts = [HEADER]
     contexts = {"accord": click.Context(cli, info_name="accord", terminal_width=100,
                                         **cli.context_settings)}
+    root = contexts["accord"]
+    parts.append(f"\n## `accord`\n\n```text\n{cli.get_help(root)}\n```\n")
     for path, command in _walk(cli, ["accord"]):
         if len(path) == 1:
             continue

@@ -19,10 +19,12 @@ from accord.cli._common import (
     ledger,
     now_option,
     parse_now,
+    progress,
 )
 from accord.errors import UsageError
 from accord.review.brief import brief as brief_of
-from accord.review.describe import artefact
+from accord.review.describe import artefact, counted
+from accord.review.drill import DrillReport
 from accord.review.render import RENDERERS
 from accord.vocab import duration_seconds
 
@@ -34,17 +36,23 @@ def _due_in(text: str) -> dt.timedelta:
         raise UsageError(f"--due-in: {err}") from None
 
 
-@cli.group()
+@cli.group(short_help="Open and review incidents: the ten-minute test.")
 def incident() -> None:
     """Open and review incidents: the ten-minute test of accountability.
 
     An incident names a case, the quality dimensions that failed and the events
     where the defect was introduced; the review answers seven questions from
-    the case's evidence and names who changes what, by when.
+    the case's evidence and names who changes what, by when
+    (docs/incident-review.md).
+
+    \b
+    Examples:
+      accord incident open R-1042 --failed correct --faulty 17 --summary "…" --by dana@example.com
+      accord incident review INC-1
     """
 
 
-@incident.command("open")
+@incident.command("open", short_help="Record an incident on CASE; open its learning actions.")
 @click.argument("case_id", metavar="CASE")
 @click.option("--failed", "failed", multiple=True, required=True, metavar="DIM[,DIM]",
               help="Quality dimensions that failed (repeat or separate with commas).")
@@ -132,11 +140,16 @@ def _json_text(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n"
 
 
-@incident.command("list")
+@incident.command("list", short_help="List every incident with its causes, oldest first.")
 @json_option
 @click.pass_context
 def incident_list(ctx: click.Context, as_json: bool) -> None:
-    """List every incident, oldest first, with its causes and learning actions."""
+    """List every incident, oldest first, with its causes and learning actions.
+
+    \b
+    Example:
+      accord incident list --json
+    """
     found = ledger(ctx, read_only=True).incidents()
     if as_json:
         echo_json({"incidents": [i.as_json() for i in found]})
@@ -148,13 +161,18 @@ def incident_list(ctx: click.Context, as_json: bool) -> None:
                   f"{', '.join(i.causes)}  {i.summary}")
 
 
-@cli.group()
+@cli.group(short_help="List and close learning actions: who changes what, by when.")
 def learning() -> None:
     """List and close learning actions: who changes which artefact after an incident.
 
     An open action past its due time is a `learning-overdue` finding; an
     incident whose cause returns on a case opened after the action closed is a
     `recurrence`.
+
+    \b
+    Examples:
+      accord learning list --open
+      accord learning close LA-1 --change refund-v8
     """
 
 
@@ -182,10 +200,10 @@ def learning_list(ctx: click.Context, only_open: bool, now: str | None, as_json:
         state = "OVERDUE" if i.overdue else i.status
         change = f"  change {i.change}" if i.change else ""
         echo_line(f"{i.id:<7} {state:<8} {i.incident:<7} {i.case or '':<14} {i.cause:<24} "
-                  f"{i.role or '-'} ({i.person or 'vacant'}) {i.artefact} due {i.due}{change}")
+                  f"{i.role or '-'} ({i.person or 'vacant'}) {artefact(i.artefact)} due {i.due}{change}")
 
 
-@learning.command("close")
+@learning.command("close", short_help="Close learning action LA with the change that was made.")
 @click.argument("la_id", metavar="LA")
 @click.option("--change", required=True, metavar="REF",
               help="The change that was made (a prompt version, a commit, a ticket).")
@@ -206,7 +224,7 @@ def learning_close(ctx: click.Context, la_id: str, change: str, by: str | None, 
     if as_json:
         echo_json(item.as_json())
         return
-    echo_line(f"closed {item.id} ({item.cause}, {item.artefact}) with change {item.change}")
+    echo_line(f"closed {item.id} ({item.cause}, {artefact(item.artefact)}) with change {item.change}")
 
 
 @cli.command("drill")
@@ -214,34 +232,54 @@ def learning_close(ctx: click.Context, la_id: str, change: str, by: str | None, 
 @click.option("--sample", type=click.IntRange(min=0), default=None, metavar="N",
               help="Per workflow, drill the N cases with the smallest sha256(seed:workflow:case).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of --sample.")
+@click.option("--min-readiness", "min_readiness", type=click.FloatRange(0, 1), default=None,
+              metavar="R", help="Exit 1 when a drilled workflow's readiness is below R (0 to 1), for "
+                                "CI and cron; a workflow with no closed cases is not held to it.")
 @now_option
 @json_option
 @click.pass_context
 def drill_command(ctx: click.Context, workflow: str | None, sample: int | None, seed: int,
-                  now: str | None, as_json: bool) -> None:
+                  min_readiness: float | None, now: str | None, as_json: bool) -> None:
     """Could every closed case pass the ten-minute test? Readiness per workflow.
 
     Reviews each case with an action.taken as if it had failed on every quality
     dimension, with the defect at its last output, and counts the cases that
-    fail each of the seven questions.
+    fail each of the seven questions. Readiness is the share that would pass.
 
     \b
     Examples:
       accord drill
       accord drill --workflow refund-replies --sample 500 --seed 7 --json
+      accord drill --min-readiness 0.95   # in cron: exit 1 when a workflow is less ready
     """
+    led = ledger(ctx, read_only=True)
     started = time.perf_counter()
-    result = ledger(ctx, read_only=True).drill(workflow=workflow, sample=sample, seed=seed,
-                                               now=parse_now(now))
+    with progress("drilling", quiet=as_json) as bar:
+        result = led.drill(workflow=workflow, sample=sample, seed=seed, now=parse_now(now), progress=bar)
     took = time.perf_counter() - started
     if as_json:
         echo_json(result.as_json())
+    else:
+        _show_drill(result, took)
+    if min_readiness is None:
         return
+    for wf in result.workflows:
+        if wf.readiness is None:
+            click.echo(f"accord: {wf.workflow} has no closed cases: not held to --min-readiness",
+                       err=True)
+    below = [wf for wf in result.workflows if wf.readiness is not None and wf.readiness < min_readiness]
+    if below:
+        listed = ", ".join(f"{wf.workflow} {wf.readiness:g}" for wf in below)
+        click.echo(f"accord: readiness below --min-readiness {min_readiness:g}: {listed}", err=True)
+        sys.exit(1)  # click's non-standalone main returns ctx.exit codes instead of raising them
+
+
+def _show_drill(result: DrillReport, took: float) -> None:
     total = 0
     for wf in result.workflows:
         total += wf.cases
         readiness = "n/a (no closed cases)" if wf.readiness is None else f"{wf.readiness:.2%}"
-        echo_line(f"{wf.workflow}: {wf.ready} of {wf.cases} cases would pass ({readiness})")
+        echo_line(f"{wf.workflow}: {wf.ready} of {counted(wf.cases, 'case')} would pass ({readiness})")
         for key, count in wf.failing.items():
             if count:
                 shown = ", ".join(wf.examples[key])
@@ -249,4 +287,4 @@ def drill_command(ctx: click.Context, workflow: str | None, sample: int | None, 
     if not result.workflows:
         click.echo("no contracts applied: nothing to drill")
     rate = f", {total / took:,.0f} cases/s" if took > 0 and total else ""
-    click.echo(f"drilled {total} cases in {took:.2f}s{rate}", err=True)
+    click.echo(f"drilled {counted(total, 'case')} in {took:.2f}s{rate}", err=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from accord.cli import cli
@@ -18,17 +20,23 @@ from accord.integrity.checkpoint import load_verifier, write_keypair
 def keygen(out_file: str, name: str, as_json: bool) -> None:
     """Create an Ed25519 key pair for signing checkpoints.
 
-    The private key goes to KEY, created with mode 0600; the public key goes to
-    KEY.pub and is printed. Existing files are never overwritten. Keep KEY where
-    the database's owner cannot read it; give KEY.pub to whoever verifies.
+    The private key goes to KEY, created with mode 0600 (a missing folder with
+    0700); the public key goes to KEY.pub and is printed. Existing files are
+    never overwritten. Keep KEY out of any repository and where the database's
+    owner cannot read it (e.g. ~/.config/accord/ on the machine that signs
+    checkpoints); give KEY.pub to whoever verifies. More: docs/integrity.md.
 
     \b
     Example:
-      accord keygen --out /secure/refunds.key --name refunds-ledger
-      accord checkpoint --key /secure/refunds.key --out cp-2026-11-26.txt
-      accord verify --checkpoint cp-2026-11-26.txt --pub /secure/refunds.key.pub
+      accord keygen --out ~/.config/accord/refunds.key --name refunds-ledger
+      accord checkpoint --key ~/.config/accord/refunds.key --out cp-2026-11-26.txt
+      accord verify --checkpoint cp-2026-11-26.txt --pub ~/.config/accord/refunds.key.pub
     """
     private_path, public_path = write_keypair(out_file, name)
+    if (repository := _repository_of(private_path)) is not None:
+        click.echo(f"accord: warning: {private_path} lies in the git repository {repository}: keep "
+                   "private keys out of repositories (e.g. in ~/.config/accord/; docs/integrity.md)",
+                   err=True)
     verifier = load_verifier(public_path)
     if as_json:
         echo_json({"private_key": str(private_path), "public_key": str(public_path), "name": verifier.name,
@@ -37,3 +45,11 @@ def keygen(out_file: str, name: str, as_json: bool) -> None:
     click.echo(f"private key written to {private_path} (mode 0600): keep it secret", err=True)
     click.echo(f"public key written to {public_path}:", err=True)
     click.echo(verifier.text())
+
+
+def _repository_of(path: Path) -> Path | None:
+    """The git work tree ``path`` lies in (a folder holding ``.git``), or None."""
+    for folder in path.resolve().parents:
+        if (folder / ".git").exists():
+            return folder
+    return None

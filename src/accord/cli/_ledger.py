@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import click
 import yaml
 
+from accord._progress import STEP, Progress
+from accord._time import parse_time
 from accord.cli import cli
 from accord.cli._common import (
     echo_json,
@@ -20,10 +24,15 @@ from accord.cli._common import (
     now_option,
     one_line,
     parse_now,
+    progress,
+    whole_seconds,
 )
-from accord.errors import EventProblem, EventRefused, UsageError
+from accord.errors import EventProblem, UsageError
 from accord.integrity.canonical import parse_json
-from accord.review.describe import describe
+from accord.review.describe import counted, describe, seqs
+from accord.runtime.cases import ROUTES
+from accord.runtime.findings import DETECTORS
+from accord.store.stored import StoredEvent
 
 
 @cli.group()
@@ -31,42 +40,56 @@ def contract() -> None:
     """Apply, list and show accountability contracts.
 
     Every applied version is kept with its hash; a case pins the version in
-    force when it opened. A contract with lint errors is refused.
+    force when it opened. A contract with lint errors is refused. The format
+    and the lint rules: docs/contracts.md.
+
+    \b
+    Examples:
+      accord contract apply contracts/
+      accord contract list
     """
 
 
-@contract.command("apply")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@contract.command("apply", short_help="Lint and apply contract files or folders, all or nothing.")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...", type=click.Path())
 @click.option("--by", "actor", default="system:accord", show_default=True,
               help="Who applies it (recorded on contract.applied).")
 @json_option
 @click.pass_context
-def contract_apply(ctx: click.Context, files: tuple[str, ...], actor: str, as_json: bool) -> None:
-    """Apply contract FILES (lint errors refuse a file; nothing of it is stored).
+def contract_apply(ctx: click.Context, paths: tuple[str, ...], actor: str, as_json: bool) -> None:
+    """Lint and apply contracts: files, or folders searched as `accord lint` searches them.
+
+    Every `kind: contract` file found is linted with the others and the roster
+    in force, and applied in one go: one lint error anywhere and nothing is
+    applied (every problem is listed). A contract identical to its workflow's
+    latest version is left as it is. Rosters found in a folder are skipped:
+    apply them with `accord roster apply`.
 
     \b
-    Example:
+    Examples:
       accord contract apply contracts/refund-replies.yaml
+      accord contract apply contracts/
     """
-    led = ledger(ctx, create=True)
-    results = []
-    for file in files:
-        applied = led.apply_contract(file, actor=actor)
-        results.append({"workflow": applied.workflow, "version": applied.version,
-                        "hash": applied.hash, "applied": applied.new})
-        if not as_json:
-            what = "applied as" if applied.new else "unchanged, still"
-            click.echo(f"{applied.workflow}: {what} version {applied.version} "
-                       f"(sha256 {applied.hash[:16]}…)")
+    applied = ledger(ctx, create=True).apply_contracts(list(paths), actor=actor)
     if as_json:
-        echo_json({"contracts": results})
+        echo_json({"contracts": [{"workflow": a.workflow, "version": a.version, "hash": a.hash,
+                                  "applied": a.new} for a in applied]})
+        return
+    for a in applied:
+        what = "applied as" if a.new else "unchanged, still"
+        click.echo(f"{a.workflow}: {what} version {a.version} (sha256 {a.hash[:16]}…)")
 
 
 @contract.command("list")
 @json_option
 @click.pass_context
 def contract_list(ctx: click.Context, as_json: bool) -> None:
-    """List every applied contract version."""
+    """List every applied contract version.
+
+    \b
+    Example:
+      accord contract list --json
+    """
     applied = ledger(ctx, read_only=True).contracts()
     if as_json:
         echo_json({"contracts": [c.as_json() for c in applied]})
@@ -74,7 +97,7 @@ def contract_list(ctx: click.Context, as_json: bool) -> None:
     if not applied:
         click.echo("no contracts applied yet: run `accord contract apply FILE`")
     for c in applied:
-        click.echo(f"{c.workflow:<28} v{c.version:<4} {c.at}  sha256 {c.hash[:16]}…")
+        click.echo(f"{c.workflow:<28} v{c.version:<4} {whole_seconds(c.at)}  sha256 {c.hash[:16]}…")
 
 
 @contract.command("show")
@@ -83,20 +106,33 @@ def contract_list(ctx: click.Context, as_json: bool) -> None:
 @json_option
 @click.pass_context
 def contract_show(ctx: click.Context, workflow: str, version: int | None, as_json: bool) -> None:
-    """Print an applied contract (YAML, or JSON with --json)."""
+    """Print an applied contract (YAML, or JSON with --json).
+
+    \b
+    Examples:
+      accord contract show refund-replies
+      accord contract show refund-replies --version 1 --json
+    """
     applied = ledger(ctx, read_only=True).contract(workflow, version)
     body = applied.contract.model_dump(mode="json", by_alias=True, exclude_none=True)
     if as_json:
         echo_json({"workflow": workflow, "version": applied.version, "hash": applied.hash,
                    "applied_at": applied.at, "contract": body})
         return
-    click.echo(f"# {workflow} version {applied.version}, applied {applied.at}, sha256 {applied.hash}")
+    click.echo(f"# {workflow} version {applied.version}, applied {whole_seconds(applied.at)}, "
+               f"sha256 {applied.hash}")
     click.echo(yaml.safe_dump(body, sort_keys=False, allow_unicode=True), nl=False)
 
 
 @cli.group()
 def roster() -> None:
-    """Apply and show the roster: who holds which role, when."""
+    """Apply and show the roster: who holds which role, when.
+
+    \b
+    Examples:
+      accord roster apply roster.yaml
+      accord roster show
+    """
 
 
 @roster.command("apply")
@@ -141,7 +177,12 @@ def roster_apply(ctx: click.Context, file: str, actor: str, amend_past: bool, re
 @json_option
 @click.pass_context
 def roster_show(ctx: click.Context, now: str | None, as_json: bool) -> None:
-    """Show each role and who holds it at --now (vacancies included)."""
+    """Show each role and who holds it at --now (vacancies included).
+
+    \b
+    Example:
+      accord roster show --now 2026-11-26T09:00:00Z
+    """
     when = parse_now(now)
     applied = ledger(ctx, read_only=True).roster()
     roles = []
@@ -160,69 +201,193 @@ def roster_show(ctx: click.Context, now: str | None, as_json: bool) -> None:
         echo_line(f"{r['role']:<28} {r['holder'] or 'VACANT'}")
 
 
-def _read_lines(files: tuple[str, ...]) -> tuple[list[Any], list[str]]:
-    events: list[Any] = []
+BOM = b"\xef\xbb\xbf"
+JSONL_HELP = "accord record reads one JSON object a line (docs/events.md)"
+
+
+def _read_lines(files: tuple[str, ...], quiet: bool) -> tuple[list[Any], list[str], list[str]]:
+    """Every line of ``files`` parsed: (entries, where each came from, names of empty inputs).
+
+    A line that is not JSON becomes an EventProblem in its place, so the ledger lists it in
+    order with the other lines' problems. A leading UTF-8 byte order mark is dropped
+    silently: editors on Windows write one, and it means nothing in JSON.
+    """
+    entries: list[Any] = []
     wheres: list[str] = []
-    problems: list[EventProblem] = []
+    empty: list[str] = []
     for name in files:
-        stream: TextIO
         if name == "-":
-            stream, label = sys.stdin, "<stdin>"
+            label, lines = "<stdin>", _stdin_lines()
         else:
+            label = name
             try:
-                stream, label = Path(name).open(encoding="utf-8"), name  # noqa: SIM115
+                lines = Path(name).read_bytes().split(b"\n")
             except OSError as err:
                 raise UsageError(f"{name}: cannot read: {err.strerror}") from None
-        with stream:
-            try:
-                for number, line in enumerate(stream, 1):
-                    if not line.strip():
-                        continue
-                    where = f"{label}:{number}"
-                    try:
-                        events.append(parse_json(line.rstrip("\r\n"), ledger_numbers=True))
-                        wheres.append(where)
-                    except ValueError as err:
-                        problems.append(EventProblem(where, "", f"not a JSON object: {err}"))
-            except UnicodeDecodeError:
-                raise UsageError(f"{label}: not UTF-8 text") from None
-    if problems:
-        raise EventRefused(problems)
-    return events, wheres
+        if lines and lines[0].startswith(BOM):
+            lines[0] = lines[0][len(BOM):]
+        numbered = [(number, line.rstrip(b"\r")) for number, line in enumerate(lines, 1) if line.strip()]
+        if not numbered:
+            empty.append(label)
+            continue
+        if (hint := _not_json_lines(label, *numbered[0])) is not None:
+            entries.append(hint)
+            wheres.append(f"{label}:{numbered[0][0]}")
+            continue
+        with progress(f"reading {Path(label).name}", quiet=quiet) as bar:
+            for done, (number, line) in enumerate(numbered):
+                if bar is not None and done % STEP == 0:
+                    bar(done, len(numbered))
+                where = f"{label}:{number}"
+                try:
+                    entries.append(parse_json(line, ledger_numbers=True))
+                except ValueError as err:
+                    entries.append(EventProblem(where, "", f"not a JSON object: {err}"))
+                wheres.append(where)
+    return entries, wheres, empty
 
 
-@cli.command()
+def _stdin_lines() -> list[bytes]:
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is not None:
+        return list(stream.read().split(b"\n"))
+    return [line.encode("utf-8", "surrogateescape") for line in sys.stdin.read().split("\n")]
+
+
+def _not_json_lines(label: str, number: int, first: bytes) -> EventProblem | None:
+    """A problem for a whole input that is not JSON lines at all, judged by its first line:
+    a JSON array, or CSV. None when it may well be JSON lines."""
+    where = f"{label}:{number}"
+    start = first.lstrip()
+    if start.startswith(b"["):
+        source = label if label != "<stdin>" else "FILE"
+        return EventProblem(where, "", f"a JSON array, not JSON lines: {JSONL_HELP}; convert it "
+                            f"with `jq -c '.[]' {source} > events.jsonl`")
+    if not start.startswith(b"{") and any(sep in start for sep in (b",", b";", b"\t")):
+        try:
+            parse_json(first)
+        except ValueError:
+            return EventProblem(where, "", f"this looks like CSV, not JSON lines: {JSONL_HELP}, such as "
+                                '{"case": "R-1", "type": "case.opened", "at": "2026-11-26T10:00:00Z", '
+                                '"actor": "system:app", "data": {…}}')
+    return None
+
+
+@cli.command(short_help="Record JSON-lines events from files or stdin, all or nothing.")
 @click.argument("files", nargs=-1, required=True)
 @json_option
 @click.pass_context
 def record(ctx: click.Context, files: tuple[str, ...], as_json: bool) -> None:
     """Record events from JSON-lines FILES (or - for standard input) as one atomic batch.
 
-    Each line is one event (docs/events.md). A refused event lists every problem as
-    `file:line: field: message`, exits 2 and stores nothing of the batch.
+    Each line is one JSON object, one event (docs/events.md). A batch with any
+    problem is refused whole: every problem of every line is listed as
+    `file:line: field: message` (lines that are not JSON among them; the first
+    100, then a count), the command exits 2 and nothing is stored. A JSON array
+    or a CSV file is named as such. A leading UTF-8 byte order mark is ignored;
+    an empty file records nothing. An event whose `id` is already stored is
+    skipped and counted, so a re-run adds nothing.
 
     \b
     Example:
       accord record events.jsonl
       producer | accord record -
     """
-    events, wheres = _read_lines(files)
-    result = ledger(ctx, create=True).record_many(events, wheres)
+    events, wheres, empty = _read_lines(files, quiet=as_json)
+    for label in empty:
+        click.echo(f"accord: {label} is empty: nothing to record from it", err=True)
+    led = ledger(ctx, create=True)
+    with progress("recording", quiet=as_json) as bar:
+        result = led.record_many(events, wheres, progress=bar)
     if as_json:
         echo_json(result.as_json())
     elif result.recorded:
-        click.echo(f"recorded {result.recorded} events (seq {result.first_seq}..{result.last_seq}, "
-                   "with the records accord adds)")
+        repeats = f"; {counted(result.duplicates, 'repeat')} of stored events skipped" \
+            if result.duplicates else ""
+        click.echo(f"recorded {counted(result.recorded, 'event')} (seq {result.first_seq}.."
+                   f"{result.last_seq}, with the records accord adds){repeats}")
+    elif result.duplicates:
+        click.echo(f"nothing new to record: {counted(result.duplicates, 'event')} with an id already "
+                   "stored, skipped")
     else:
         click.echo("nothing to record")
 
 
 @cli.group()
 def case() -> None:
-    """Look at one case: its timeline and its evidence."""
+    """List cases, and look at one: its timeline and its evidence.
+
+    \b
+    Examples:
+      accord case list --open
+      accord case show R-1042
+    """
 
 
-@case.command("show")
+def _time_option(value: str | None, flag: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_time(value)
+    except ValueError as err:
+        raise UsageError(f"{flag}: {err}") from None
+
+
+@case.command("list")
+@click.option("--workflow", default=None, metavar="W", help="Only cases of this workflow.")
+@click.option("--route", type=click.Choice(ROUTES), default=None,
+              help="Only cases whose latest route is this one.")
+@click.option("--open", "state", flag_value="open", default=None,
+              help="Only open cases (no action.taken yet).")
+@click.option("--closed", "state", flag_value="closed", help="Only closed cases (an action.taken).")
+@click.option("--since", default=None, metavar="TIME", help="Only cases opened at or after TIME (RFC 3339).")
+@click.option("--until", default=None, metavar="TIME", help="Only cases opened before TIME (RFC 3339).")
+@click.option("--finding", type=click.Choice(list(DETECTORS)), default=None, metavar="RULE",
+              help="Only cases with a run-time finding of RULE at --now (docs/findings.md).")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, metavar="N",
+              help="List at most N cases.")
+@now_option
+@json_option
+@click.pass_context
+def case_list(ctx: click.Context, workflow: str | None, route: str | None, state: str | None,
+              since: str | None, until: str | None, finding: str | None, limit: int, now: str | None,
+              as_json: bool) -> None:
+    """List cases, newest first by when they opened.
+
+    Each line shows the case, its workflow, when it opened, its latest route,
+    whether it is closed (an action.taken is recorded) and its latest record's
+    time. With --json: {"cases": [{"case", "workflow", "contract_version",
+    "opened_at", "route", "closed", "closed_at", "last_at", "records"}]}, where
+    route is the `review` of the latest routing.decided (null before an
+    output) and records counts the case's records.
+
+    \b
+    Examples:
+      accord case list --workflow refund-replies --open
+      accord case list --route skipped --since 2026-11-01T00:00:00Z --limit 20
+      accord case list --finding evidence-gap --json
+    """
+    found = ledger(ctx).cases(workflow=workflow, route=route,
+                              closed=None if state is None else state == "closed",
+                              since=_time_option(since, "--since"), until=_time_option(until, "--until"),
+                              finding=finding, limit=limit, now=parse_now(now))
+    if as_json:
+        echo_json({"cases": [c.as_json() for c in found]})
+        return
+    if not found:
+        click.echo("no cases match" if any((workflow, route, state, since, until, finding))
+                   else "no cases recorded yet: see `accord record --help`")
+        return
+    click.echo(f"{'case':<16} {'workflow':<22} {'opened':<20}  {'route':<12} {'state':<6}  last record")
+    for c in found:
+        click.echo(f"{one_line(c.case, 16):<16} {one_line(c.workflow, 22):<22} "
+                   f"{whole_seconds(c.opened_at):<20}  {c.route or '-':<12} "
+                   f"{'closed' if c.closed else 'open':<6}  {whole_seconds(c.last_at)}")
+    if len(found) == limit:
+        click.echo(f"the newest {counted(limit, 'case')} shown; --limit N shows more", err=True)
+
+
+@case.command("show", short_help="Print CASE's timeline and its evidence present and missing.")
 @click.argument("case_id", metavar="CASE")
 @json_option
 @click.pass_context
@@ -247,13 +412,13 @@ def case_show(ctx: click.Context, case_id: str, as_json: bool) -> None:
             mark = "TAMPERED " if e.seq in bad else ""
             click.echo(f"  {e.seq:>7}  {e.at}  {e.type:<20} {one_line(e.actor, 28):<28} "
                        f"{mark}{one_line(describe(e))}")
-        present = ", ".join(f"{k} {v}" for k, v in view.evidence.present.items()) or "none"
+        present = ", ".join(f"{k} ({seqs(v)})" for k, v in view.evidence.present.items()) or "none"
         echo_line(f"evidence present: {present}")
         echo_line(f"evidence missing: {', '.join(view.evidence.missing) or 'none'}")
     exit_if_tampered(view.tampered)
 
 
-@cli.command()
+@cli.command(short_help="Write the log or one case as JSON lines (or W3C PROV-JSON).")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "prov-json"]), default="jsonl",
               show_default=True)
 @click.option("--case", "case_id", default=None, help="Only this case's records.")
@@ -261,23 +426,43 @@ def case_show(ctx: click.Context, case_id: str, as_json: bool) -> None:
 def export(ctx: click.Context, fmt: str, case_id: str | None) -> None:
     """Write the log (or one case) in seq order: one stored envelope a line.
 
+    Each record is re-hashed and its chain link checked on the way: one that
+    does not hold is named on standard error as TAMPERED, and the command
+    exits 1. --format prov-json writes the records as one W3C PROV-JSON
+    document instead.
+
     \b
-    Example:
+    Examples:
       accord export --format jsonl > ledger.jsonl
+      accord export --case R-1042 --format prov-json > R-1042.prov.json
     """
     records = ledger(ctx, read_only=True).export(case_id)
-    if fmt == "jsonl":
-        out = sys.stdout.buffer
-        for e in records:
-            out.write(e.export_line() + b"\n")
-    else:
-        from accord.review._prov import prov_document
+    total = records.expected()
+    with progress("exporting", quiet=total is None) as bar:
+        shown = _counted(records, bar, total or 0)
+        if fmt == "jsonl":
+            out = sys.stdout.buffer
+            for e in shown:
+                out.write(e.export_line() + b"\n")
+        else:
+            from accord.review._prov import prov_document
 
-        echo_json(prov_document(records))
+            echo_json(prov_document(shown))
     exit_if_tampered(records.tampered)
 
 
-@cli.command()
+def _counted(events: Iterable[StoredEvent], bar: Progress | None, total: int) -> Iterator[StoredEvent]:
+    """``events`` as they stream, telling ``bar`` how many went by."""
+    done = 0
+    for done, e in enumerate(events, 1):
+        if bar is not None and done % STEP == 0:
+            bar(done, max(total, done))
+        yield e
+    if bar is not None:
+        bar(done, max(total, done))
+
+
+@cli.command(short_help="Re-hash every record, check chain and tree; exit 1 if tampered.")
 @click.option("--checkpoint", "checkpoint_file", type=click.Path(dir_okay=False), default=None,
               help="A checkpoint taken earlier: prove the log still extends it.")
 @click.option("--pub", "pub_file", type=click.Path(dir_okay=False), default=None,
@@ -307,12 +492,15 @@ def verify(ctx: click.Context, checkpoint_file: str | None, pub_file: str | None
         except (OSError, UnicodeDecodeError) as err:
             raise UsageError(f"{checkpoint_file}: cannot read checkpoint: {err}") from None
     verifier = load_verifier(pub_file) if pub_file else None
-    report = ledger(ctx, read_only=True).verify(text, verifier, source=checkpoint_file or "checkpoint")
+    led = ledger(ctx, read_only=True)
+    with progress("verifying", quiet=as_json) as bar:
+        report = led.verify(text, verifier, source=checkpoint_file or "checkpoint", progress=bar)
     if as_json:
         echo_json(report.as_json())
     else:
         if report.ok:
-            click.echo(f"ok: {report.size} records verify; root {report.as_json()['root']}")
+            verb = "verifies" if report.size == 1 else "verify"
+            click.echo(f"ok: {counted(report.size, 'record')} {verb}; root {report.as_json()['root']}")
         else:
             click.echo(f"TAMPERED: first bad seq {report.first_bad}: {report.problem}"
                        if report.first_bad is not None else f"CHECKPOINT FAILED: {report.problem}")
@@ -326,7 +514,7 @@ def verify(ctx: click.Context, checkpoint_file: str | None, pub_file: str | None
         ctx.exit(1)
 
 
-@cli.command()
+@cli.command(short_help="Verify the log, then sign a checkpoint of it (a signed note).")
 @click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False),
               help="Private key written by `accord keygen`.")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
@@ -346,7 +534,7 @@ def checkpoint(ctx: click.Context, key_file: str, out_file: str | None, force: b
     the log's consistency with your last checkpoint and every record since it
     (a rewrite that recomputed every hash cannot be blessed). Keep checkpoints
     away from the database (another host, a git repo, a ticket): `accord verify
-    --checkpoint` later proves nothing before it was rewritten.
+    --checkpoint` later proves nothing before it was rewritten. Keys: docs/integrity.md.
 
     \b
     Examples:
@@ -396,13 +584,21 @@ def _replace_atomically(path: Path, text: str) -> None:
         raise UsageError(f"--out {path}: cannot write: {err.strerror or err}") from None
 
 
-@cli.command()
+@cli.command(short_help="Prove that record SEQ is in the log (an inclusion proof).")
 @click.argument("seq", type=int)
 @click.option("--size", type=int, default=None, help="Tree size (default: the whole log).")
 @json_option
 @click.pass_context
 def proof(ctx: click.Context, seq: int, size: int | None, as_json: bool) -> None:
-    """Print an inclusion proof that record SEQ is in the tree of --size records."""
+    """Print an inclusion proof that record SEQ is in the tree of --size records.
+
+    The proof is RFC 6962's: the leaf hash, the audit path and the root it
+    leads to (docs/integrity.md).
+
+    \b
+    Example:
+      accord proof 1042 --size 5000 --json
+    """
     result = ledger(ctx, read_only=True).proof(seq, size).as_json()
     if as_json:
         echo_json(result)

@@ -65,7 +65,7 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
-@cli.command()
+@cli.command(short_help="Write a commented example contract and roster to start from.")
 @click.argument("directory", default=".", metavar="[DIR]",
                 type=click.Path(file_okay=False, path_type=Path))
 def init(directory: Path) -> None:

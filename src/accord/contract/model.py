@@ -17,7 +17,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from accord.vocab import (
     EVIDENCE_FIELDS,
     WHOLE_ACTION,
-    duration_seconds,
+    duration_problem,
     is_dimension,
 )
 
@@ -44,15 +44,17 @@ def _evidence_field(value: str) -> str:
     return value
 
 
-def _duration(value: str) -> str:
-    duration_seconds(value)
+def _duration(value: Any) -> Any:
+    # Before the strict str check: `decide_within: 24` deserves the same help as `1 day`.
+    if (problem := duration_problem(value)) is not None:
+        raise ValueError(problem)
     return value
 
 
 Dimension = Annotated[str, AfterValidator(_dimension)]
 Attested = Annotated[str, AfterValidator(_attested)]
 EvidenceField = Annotated[str, AfterValidator(_evidence_field)]
-Duration = Annotated[str, AfterValidator(_duration)]
+Duration = Annotated[str, BeforeValidator(_duration)]
 def _owner(value: Any) -> Any:
     # One clear message instead of one per member of the union below.
     if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):

@@ -236,7 +236,8 @@ def write_keypair(path: str | os.PathLike[str], name: str = "accord") -> tuple[P
     """Create a new key pair: the private key at ``path`` (mode 0600) and the public key at ``path.pub``.
 
     The private file is created with mode 0600 (never readable by others, not
-    even briefly) and neither file is ever overwritten. Returns the two paths.
+    even briefly) and neither file is ever overwritten; a missing folder is created
+    with mode 0700. Returns the two paths.
 
     Raises CheckpointError when ``name`` is not a valid key name, either file
     already exists, or a file cannot be written.
@@ -248,6 +249,11 @@ def write_keypair(path: str | os.PathLike[str], name: str = "accord") -> tuple[P
         if os.path.lexists(existing):
             raise CheckpointError(f"{existing}: already exists; accord never overwrites a key — "
                                   "choose another --out or move the old key away first")
+    try:
+        private_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as err:
+        raise CheckpointError(f"{private_path.parent}: cannot create the folder for the key: "
+                              f"{err.strerror or err}") from None
     try:
         _create_exclusive(private_path, private_text + "\n", 0o600)
     except FileExistsError:

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from accord._progress import STEP, Progress
 from accord.errors import CheckpointError, IntegrityError, NotFound, UsageError
 from accord.integrity import merkle
 from accord.integrity.checkpoint import (
@@ -61,10 +62,11 @@ def origin(store: Store) -> str:
 
 
 def verify(store: Store, checkpoint_text: str | None = None, verifier: Verifier | None = None,
-           checkpoint_source: str = "checkpoint") -> VerifyReport:
+           checkpoint_source: str = "checkpoint", progress: Progress | None = None) -> VerifyReport:
     """Check every record; returns a report naming the lowest bad seq, if any.
 
-    Raises CheckpointError, naming ``checkpoint_source``, for a checkpoint that cannot be parsed.
+    ``progress`` hears (records checked, records in the log) as it goes. Raises
+    CheckpointError, naming ``checkpoint_source``, for a checkpoint that cannot be parsed.
     """
     checkpoint = (parse_checkpoint(checkpoint_text, source=checkpoint_source)
                   if checkpoint_text is not None else None)
@@ -75,8 +77,11 @@ def verify(store: Store, checkpoint_text: str | None = None, verifier: Verifier 
     expected = 1
     with store.reading() as r:
         ledger_origin = r.meta("origin")
+        size = r.head().size if progress is not None else 0
         for row in r.scan():  # from the lowest seq stored: a row forged below 1 is bad too
             seq = row.seq
+            if progress is not None and seq % STEP == 0:
+                progress(min(seq, size), size)
             if seq != expected:
                 first_bad, problem = (seq, f"seq {seq} precedes the log's first record, seq 1: "
                                       "it was inserted") if seq < expected else (
@@ -88,6 +93,8 @@ def verify(store: Store, checkpoint_text: str | None = None, verifier: Verifier 
                 break
             leaves.append(leaf)
             expected += 1
+        if progress is not None:
+            progress(size, size)
     report = VerifyReport(first_bad is None, len(leaves), merkle.root(leaves), first_bad, problem)
     if not isinstance(ledger_origin, str) or not ledger_origin:
         report = _fail(report, None, "the ledger's origin (the name its checkpoints carry) is missing "

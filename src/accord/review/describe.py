@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
+
 from accord.store.stored import StoredEvent
 
 
@@ -14,10 +16,34 @@ def seqs(values: Iterable[int]) -> str:
     return ("seq " if len(listed) == 1 else "seqs ") + ", ".join(map(str, listed))
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 case``, ``2 cases`` (``plural`` for nouns that do not take an s), thousands separated."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
 def words(items: Iterable[str]) -> str:
     """``a``, ``a and b``, ``a, b and c``."""
     listed = list(items)
     return ", ".join(listed[:-1]) + " and " + listed[-1] if len(listed) > 1 else "".join(listed)
+
+
+def value(v: Any) -> str:
+    """A JSON value as a person reads it: strings as they are, ``true``/``false``/``null``,
+    numbers, and lists and objects as compact JSON (never Python's ``False`` or ``{'a': 1}``)."""
+    if isinstance(v, str):
+        return v
+    return orjson.dumps(v).decode()
+
+
+def attributes(values: dict[str, Any]) -> str:
+    """``amount=40, tier=standard, sensitive=false``."""
+    return ", ".join(f"{k}={value(v)}" for k, v in values.items())
+
+
+def quoted(text: Any, width: int = 70) -> str:
+    """A recorded text in double quotes, cut to ``width`` (an object as compact JSON)."""
+    shown = value(text)
+    return '"' + (shown if len(shown) <= width else shown[:width - 3] + "...") + '"'
 
 
 def artefact(name: str) -> str:
@@ -29,13 +55,12 @@ def describe(e: StoredEvent) -> str:
     """One line a newcomer understands, saying what an event records."""
     d = e.data
     if e.type == "case.opened":
-        attrs = ", ".join(f"{k}={v}" for k, v in d.get("attributes", {}).items())
+        attrs = attributes(d.get("attributes", {}))
         return f"case opened ({attrs})" if attrs else "case opened"
     if e.type in ("input.received", "human.edited"):
-        text = str(d.get("content", ""))
-        short = text if len(text) <= 70 else text[:67] + "..."
-        return (f"input received: {short!r}" if e.type == "input.received"
-                else f"{e.actor} edited the text to {short!r}")
+        short = quoted(d.get("content", ""))
+        return (f"input received: {short}" if e.type == "input.received"
+                else f"{e.actor} edited the text to {short}")
     if e.type == "source.used":
         return f"source used: {d['uri']}" + (f" (version {d['version']})" if d.get("version") else "")
     if e.type == "output.generated":
@@ -87,6 +112,6 @@ def route_words(d: dict[str, Any]) -> str:
         return (f"sampled out ({d.get('rule')}, sample value {d.get('sample_value', 0):.4f}, owned by "
                 f"{owner}): nobody reviews {scope}")
     if review == "skipped":
-        inputs = ", ".join(f"{k}={v}" for k, v in (d.get("inputs") or {}).items())
+        inputs = attributes(d.get("inputs") or {})
         return f"review skipped because `{d.get('rule')}` held for {inputs} (a rule owned by {owner})"
     return f"no review: the contract requires none (a decision owned by {owner})"

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from accord._progress import STEP, Progress
 from accord.contract.model import Contract
 from accord.errors import UsageError
 from accord.review.questions import answers, keys
@@ -81,15 +82,15 @@ def _chunks(cases: list[str]) -> Iterator[list[str]]:
 
 
 def drill(core: Core, *, workflow: str | None = None, sample: int | None = None,
-          seed: int = 0, now: dt.datetime) -> DrillReport:
+          seed: int = 0, now: dt.datetime, progress: Progress | None = None) -> DrillReport:
     """Run the seven questions over closed cases, as if each had failed on every dimension.
 
     Per workflow: ``cases`` drilled, ``ready`` (would pass), ``readiness`` (share
     ready, 4 places; None without cases), ``failing`` (cases failing each of the
     seven questions) and ``examples`` (up to five such cases per question).
     ``sample`` keeps, per workflow, the N cases with the smallest
-    :func:`sample_key`. Raises NotFound for a workflow with no applied contract
-    and UsageError for a negative sample.
+    :func:`sample_key`. ``progress`` hears (cases drilled, cases to drill). Raises
+    NotFound for a workflow with no applied contract and UsageError for a negative sample.
     """
     if sample is not None and sample < 0:
         raise UsageError(f"--sample: {sample} is negative; give a number of cases, 0 or more")
@@ -104,6 +105,7 @@ def drill(core: Core, *, workflow: str | None = None, sample: int | None = None,
     roles = core.book.roles()
     contracts: dict[tuple[str, int], Contract] = {}
     report = []
+    total, done = sum(len(cases) for cases in closed.values()), 0
     for wf in workflows:
         failing = dict.fromkeys(keys(), 0)
         examples: dict[str, list[str]] = {key: [] for key in keys()}
@@ -118,6 +120,9 @@ def drill(core: Core, *, workflow: str | None = None, sample: int | None = None,
                                  faulty=_last_output(events), should_have_escalated=False,
                                  roles=roles, now=now)
                 ready += review.passed
+                done += 1
+                if progress is not None and done % STEP == 0:
+                    progress(done, total)
                 for key in review.failing:
                     failing[key] += 1
                     if len(examples[key]) < EXAMPLES:
@@ -125,6 +130,8 @@ def drill(core: Core, *, workflow: str | None = None, sample: int | None = None,
         count = len(closed[wf])
         report.append(WorkflowReadiness(wf, count, ready, round(ready / count, 4) if count else None,
                                         failing, examples))
+    if progress is not None:
+        progress(total, total)
     return DrillReport(report)
 
 

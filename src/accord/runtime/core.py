@@ -98,22 +98,35 @@ class Core:
     def apply_contract(self, contract: Contract, actor: str) -> AppliedContract:
         """Store a (lint-clean) contract as its workflow's next version, unless it is identical
         to the latest; returns the version in force, ``new`` when this call stored it."""
-        body = contract.model_dump(mode="json", by_alias=True, exclude_none=True)
-        digest = content_hash(body)
+        return self.apply_contracts([contract], actor)[0]
+
+    def apply_contracts(self, contracts: Sequence[Contract], actor: str) -> list[AppliedContract]:
+        """Store (lint-clean) contracts of distinct workflows in one write, all or none; each
+        identical to its workflow's latest version is left as it is. Returns the version in
+        force of each, in order, ``new`` when this call stored it."""
+        bodies = [c.model_dump(mode="json", by_alias=True, exclude_none=True) for c in contracts]
+        stored: set[str] = set()
 
         def build(w: StoreWriter, batch: Batch) -> None:
-            latest = self.book.latest_version(contract.workflow)
-            if latest is not None and self.book.known(contract.workflow, latest).hash == digest:
-                return
-            version = (latest or 0) + 1
-            batch.stamp(case=None, workflow=contract.workflow, type="contract.applied",
-                        at=batch.recorded_at, actor=actor, version=version,
-                        data={"contract": body, "hash": digest, "version": version})
+            stored.clear()  # a second run (see Writer.write) starts again
+            for contract, body in zip(contracts, bodies, strict=True):
+                digest = content_hash(body)
+                latest = self.book.latest_version(contract.workflow)
+                if latest is not None and self.book.known(contract.workflow, latest).hash == digest:
+                    continue
+                version = (latest or 0) + 1
+                batch.stamp(case=None, workflow=contract.workflow, type="contract.applied",
+                            at=batch.recorded_at, actor=actor, version=version,
+                            data={"contract": body, "hash": digest, "version": version})
+                stored.add(contract.workflow)
 
-        stored = bool(self.writer.write(build).written)
-        applied = self.book.contract(contract.workflow)
-        return AppliedContract(applied.workflow, applied.version, applied.hash, applied.seq, applied.at,
-                               applied.contract, new=stored)
+        self.writer.write(build)
+        result = []
+        for contract in contracts:
+            applied = self.book.contract(contract.workflow)
+            result.append(AppliedContract(applied.workflow, applied.version, applied.hash, applied.seq,
+                                          applied.at, applied.contract, new=contract.workflow in stored))
+        return result
 
     def apply_roster(self, roster: Roster, actor: str, amend_past: str | None = None) -> AppliedRoster:
         """Store a roster as the next version unless identical to the latest; the latest is
@@ -168,6 +181,14 @@ class CheckedRecords:
         self._core = core
         self._case = case
         self.tampered: list[Tampering] = []
+
+    def expected(self) -> int | None:
+        """How many records the stream holds, when cheap to know: the log's size for the whole
+        log (records appended meanwhile may follow), None for one case."""
+        if self._case is not None:
+            return None
+        with self._core.store.reading() as r:
+            return r.head().size
 
     def __iter__(self) -> Iterator[StoredEvent]:
         if self._case is not None:

@@ -25,6 +25,8 @@ from accord.vocab import WHOLE_ACTION
 _PY_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,), "number": (int, float), "integer": (int,), "boolean": (bool,),
 }
+_JSON_KINDS: dict[type, str] = {str: "a string", bool: "true or false", int: "a number", float: "a number",
+                                dict: "an object", list: "a list", type(None): "null"}
 
 
 @dataclass
@@ -101,7 +103,10 @@ def open_case(event: Event, where: str, book: Book, batch: Batch) -> tuple[str, 
             ok = False
         elif not isinstance(attributes[name], _PY_TYPES[kind]) or (
                 kind != "boolean" and isinstance(attributes[name], bool)):
-            refuse(f"data.attributes.{name}", f"must be a {kind}, got {type(attributes[name]).__name__}")
+            got = attributes[name]
+            what = repr(got) if type(got) is float else _JSON_KINDS.get(type(got), "another JSON value")
+            article = "an" if kind == "integer" else "a"
+            refuse(f"data.attributes.{name}", f"must be {article} {kind}, got {what}")
             ok = False
     for name in attributes:
         if name not in contract.attributes:

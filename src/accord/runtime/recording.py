@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from accord._progress import Progress
 from accord.errors import EventProblem
 from accord.runtime.book import Book
 from accord.runtime.events import SYSTEM_ACTOR, Event, parse_event
@@ -94,39 +95,54 @@ class Recorder:
         self._cases: OrderedDict[str, CaseState] = OrderedDict()  # LRU, valid at _cases_head
         self._cases_head: Head | None = None
 
-    def record_many(self, raw_events: Sequence[Any], wheres: Sequence[str] | None = None) -> Recorded:
+    def record_many(self, raw_events: Sequence[Any], wheres: Sequence[str] | None = None,
+                    progress: Progress | None = None) -> Recorded:
         """Record a batch atomically: all of it is committed, or nothing and every problem listed.
 
         ``raw_events`` are event dicts (or parsed :class:`Event`s); ``wheres``
-        names each one's origin for error messages (``file:line``). Raises
+        names each one's origin for error messages (``file:line``). An entry that
+        is an EventProblem stands for input its reader could not parse: it refuses
+        the batch, listed in order with the other events' problems. Raises
         EventRefused (ActionRefused for enforcement) and stores nothing then.
+        ``progress`` hears (events built, events in all) as the batch is built.
         """
         items = zip(raw_events, wheres if wheres is not None else
                     (f"event {i}" for i in range(1, len(raw_events) + 1)), strict=False)
-        return self._record(items, stream=False)
+        return self._record(items, stream=False, progress=progress, total=len(raw_events))
 
-    def record_stream(self, items: Iterable[tuple[Any, str]]) -> Recorded:
+    def record_stream(self, items: Iterable[tuple[Any, str]], progress: Progress | None = None) -> Recorded:
         """Record a stream of (event, where) as one atomic batch in bounded memory.
 
         Events are parsed, ruled and appended a chunk at a time inside one write
         transaction; an item may be an :class:`EventProblem` (a line that was not
         JSON, say), which refuses the batch. The first problems are listed, the
         rest counted; nothing is stored unless everything is. The routes of a
-        stream are not kept in the result.
+        stream are not kept in the result. ``progress`` hears (events read, 0).
         """
-        return self._record(items, stream=True)
+        return self._record(items, stream=True, progress=progress, total=0)
 
-    def _record(self, items: Iterable[tuple[Any, str]], stream: bool) -> Recorded:
-        counts = {"skipped": 0}
+    def _record(self, items: Iterable[tuple[Any, str]], stream: bool, progress: Progress | None,
+                total: int) -> Recorded:
+        counts = {"skipped": 0, "read": 0}
         kept: list[dict[str, CaseState]] = []
 
         def build(w: StoreWriter, batch: Batch) -> None:
             states = _States(self, w, batch.head, stream)
             seen: set[str] = set()
+            parse_failed = [False]
             latest_at = self.writer.clock.now() + FUTURE_SLACK
             for chunk in _chunks(items, STREAM_CHUNK):
                 with _collector_paused() if len(chunk) >= BULK_EVENTS else contextlib.nullcontext():
+                    unparsed = len(batch.problems) + batch.unlisted
                     events = _parsed(chunk, batch)
+                    counts["read"] += len(chunk)
+                    if progress is not None:
+                        progress(counts["read"], total)
+                    if len(batch.problems) + batch.unlisted > unparsed or parse_failed[0]:
+                        # once a line cannot be read, the ledger's rules would only echo it (a
+                        # broken case.opened makes every later event of its case "not opened")
+                        parse_failed[0] = True
+                        continue
                     fresh = _without_repeats(events, w, seen)
                     counts["skipped"] += len(events) - len(fresh)
                     states.load(e.case for e, _ in fresh)

@@ -57,6 +57,14 @@ class _MemoryTxn:
         wanted = set(types)
         return [r for r in self.rows if r.type in wanted and r.seq > after_seq]
 
+    def latest_kind_rows(self, types: Collection[str], limit: int,
+                         before_seq: int | None = None) -> list[Row]:
+        require_indexed(types)
+        wanted = set(types)
+        found = [r for r in reversed(self.rows)
+                 if r.type in wanted and (before_seq is None or r.seq < before_seq)]
+        return found[:limit]
+
     def scan(self, start: int | None = None, stop: int | None = None) -> Iterator[Row]:
         return iter([r for r in self.rows if (start is None or r.seq >= start)
                      and (stop is None or r.seq < stop)])

@@ -17,7 +17,7 @@ CHAIN_START = bytes(32)
 
 INDEXED_KINDS = ("contract.applied", "roster.applied", "routing.decided", "action.taken",
                  "exception.raised", "exception.decided", "exception.escalated",
-                 "incident.opened", "learning.opened", "learning.closed")
+                 "incident.opened", "learning.opened", "learning.closed", "case.opened")
 """The record types a store reads by type (`Reader.kind_rows`); any other type is read by case."""
 
 
@@ -61,6 +61,11 @@ class Reader(Protocol):
     def kind_rows(self, types: Collection[str], after_seq: int = 0) -> list[Row]:
         """Rows of these types (each one of INDEXED_KINDS; others raise ValueError) with
         seq > after_seq, in seq order."""
+
+    def latest_kind_rows(self, types: Collection[str], limit: int,
+                         before_seq: int | None = None) -> list[Row]:
+        """Up to ``limit`` rows of these types (each one of INDEXED_KINDS; others raise
+        ValueError) with seq < before_seq (any seq when None), newest first: a page of them."""
 
     def scan(self, start: int | None = None, stop: int | None = None) -> Iterator[Row]:
         """Rows with start <= seq (< stop), in seq order, streamed; every stored row by default,

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from accord.errors import StorageError
 from accord.store.ports import CHAIN_START, INDEXED_KINDS, Head, Row, require_indexed
 
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 
 # Only the INDEXED_KINDS are in the partial index accord_log_kind (migration 0002). A
 # query names the index's predicate word for word, because SQLite uses a partial index
@@ -386,6 +386,16 @@ class _Txn:
             f"SELECT {_COLUMNS} FROM accord_log WHERE {_KIND_PREDICATE} "
             f"AND type IN ({self._marks(len(kinds))}) AND seq > {self.mark} ORDER BY seq",
             [*kinds, after_seq])]
+
+    def latest_kind_rows(self, types: Collection[str], limit: int,
+                         before_seq: int | None = None) -> list[Row]:
+        kinds = list(types)
+        require_indexed(kinds)
+        before = before_seq if before_seq is not None else 2**62
+        return [_row(r) for r in self._all(
+            f"SELECT {_COLUMNS} FROM accord_log WHERE {_KIND_PREDICATE} "
+            f"AND type IN ({self._marks(len(kinds))}) AND seq < {self.mark} ORDER BY seq DESC "
+            f"LIMIT {self.mark}", [*kinds, before, limit])]
 
     def scan(self, start: int | None = None, stop: int | None = None) -> Iterator[Row]:
         bounds = [(f"seq >= {self.mark}", start), (f"seq < {self.mark}", stop)]

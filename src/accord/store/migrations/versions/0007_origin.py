@@ -1,7 +1,7 @@
 """The ledger's origin is written with its schema, by whoever migrates it.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 
 The origin line of every checkpoint names the ledger; it is fixed when the
 database is created. Before this revision accord wrote it when a store opened
@@ -18,8 +18,8 @@ import uuid
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
