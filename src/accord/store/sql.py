@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from accord.errors import StorageError
 from accord.store.ports import CHAIN_START, INDEXED_KINDS, Head, HeadMoved, Row, require_indexed
 
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 
 # Only the INDEXED_KINDS are in the partial index accord_log_kind (migration 0002). A
 # query names the index's predicate word for word, because SQLite uses a partial index
