@@ -84,4 +84,4 @@ def _located(line: str) -> bool:
 
 
 # Subcommand modules register themselves on `cli`.
-from accord.cli import _demo, _incident, _keys, _ledger, _lint, _runtime  # noqa: E402, F401
+from accord.cli import _db, _demo, _incident, _keys, _ledger, _lint, _runtime  # noqa: E402, F401
