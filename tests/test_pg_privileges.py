@@ -1,7 +1,7 @@
 """Least privilege: `accord db migrate` run by the owner grants a writer role only SELECT and INSERT;
 connected as that role accord records and verifies, and plain SQL cannot lift a guard, truncate,
-update, delete or leave a gap. On SQLite `db migrate` creates or upgrades the file and says roles
-do not apply."""
+update, delete or leave a gap. A writing command run by a role that could warns once. On SQLite
+`db migrate` creates or upgrades the file and says roles do not apply."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 import accord
+from accord.cli import OWNER_WARNING
 from accord.store.privileges import migrate
 from tests.cli_scenarios import cli, opened, output, plain_sql, write_contract, write_events, write_roster
 from tests.helpers import PgRoles, refund_contract
@@ -179,6 +180,29 @@ def test_a_reader_verifies_and_exports_but_cannot_record(pg_url: str, pg_roles: 
         assert code == 0, (args, err)
     code, _, err = cli(capsys, reader, "record", write_events(tmp_path, "e.jsonl", [opened("W-1")]))
     assert code == 2 and "permission denied for table accord_log" in err
+
+
+# -- the owner is warned -----------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_a_writing_command_run_as_the_owner_warns_once_and_reading_ones_do_not(
+        pg_url: str, pg_roles: PgRoles, tmp_path: Path, capsys: Capsys) -> None:
+    """The two-role setup without a superuser: the owner role owns the schema, migrates and grants;
+    what it records itself comes with one warning line, what the writer records with none."""
+    plain_sql(pg_url, f'ALTER SCHEMA {sa.engine.make_url(pg_url).query["options"].split("=")[1]} '
+                      f'OWNER TO "{pg_roles.owner}"')
+    owner = pg_roles.url_as(pg_url, pg_roles.owner)
+    writer = migrated_as_writer(capsys, owner, pg_roles)
+    code, _, err = cli(capsys, owner, "contract", "apply", write_contract(tmp_path))
+    assert code == 0 and err == OWNER_WARNING + "\n"
+    assert "accord db migrate --writer ROLE" in err
+    code, _, err = cli(capsys, owner, "verify")
+    assert code == 0 and err == ""  # a command that only reads changes nothing: no warning
+    code, _, err = cli(capsys, writer, "record", write_events(tmp_path, "e.jsonl", [opened("W-1")]))
+    assert code == 0 and err == ""
+    with accord.open(owner) as as_owner, accord.open(pg_url) as as_superuser:
+        assert as_owner.store.owns_log and as_superuser.store.owns_log  # type: ignore[attr-defined]
 
 
 # -- SQLite: no roles ------------------------------------------------------------------------------

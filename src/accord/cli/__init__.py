@@ -35,7 +35,22 @@ class Context:
 
         if self._ledger is None:
             self._ledger = open_ledger(self.db, create=create, read_only=read_only)
+            if not read_only:
+                _warn_if_owner(self._ledger)
         return self._ledger
+
+
+OWNER_WARNING = ("accord: warning: this PostgreSQL role owns accord_log or is a superuser, so it could "
+                 "disable the log's append-only triggers; as this role run `accord db migrate --writer "
+                 "ROLE`, then run accord as ROLE (docs/index.md, least privilege)")
+
+
+def _warn_if_owner(ledger: Ledger) -> None:
+    """One line on stderr when a command that writes runs as a role that can lift the log's guards."""
+    from accord.store.sql import SqlStore
+
+    if isinstance(ledger.store, SqlStore) and ledger.store.owns_log:
+        click.echo(OWNER_WARNING, err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
