@@ -151,22 +151,33 @@ def test_a_writer_may_not_create_the_tables_or_grant(pg_url: str, pg_roles: PgRo
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("who", ["postgres", "owner", "nobody", "twice"])
-def test_db_migrate_refuses_a_role_that_could_alter_the_log_or_is_not_there(
+@pytest.mark.parametrize("who", ["postgres", "owner", "inherits", "nobody", "twice"])
+def test_db_migrate_refuses_a_role_that_could_do_more_or_is_not_there(
         pg_url: str, pg_roles: PgRoles, capsys: Capsys, who: str) -> None:
     migrated_as_writer(capsys, pg_url, pg_roles)
-    plain_sql(pg_url, f'ALTER TABLE accord_log OWNER TO "{pg_roles.owner}"')
-    args = {"postgres": ["--writer", "postgres"], "owner": ["--reader", pg_roles.reader],
-            "nobody": ["--writer", "accord_nobody_at_all"],
-            "twice": ["--writer", pg_roles.writer, "--reader", pg_roles.writer]}[who]
-    plain_sql(pg_url, f'GRANT "{pg_roles.owner}" TO "{pg_roles.reader}"')  # reader may act as owner
+    owner, reader, writer = (f'"{r}"' for r in (pg_roles.owner, pg_roles.reader, pg_roles.writer))
+    plain_sql(pg_url, f"ALTER TABLE accord_log OWNER TO {owner}")
+    args, setup, undo, refusal = {
+        "postgres": (["--writer", "postgres"], [], [], "can alter accord_log"),
+        "owner": (["--reader", pg_roles.reader], [f"GRANT {owner} TO {reader}"],
+                  [f"REVOKE {owner} FROM {reader}"], "can alter accord_log"),  # may SET ROLE to it
+        "inherits": (["--writer", pg_roles.writer],
+                     [f"GRANT UPDATE, TRUNCATE ON accord_meta TO {reader}", f"GRANT {reader} TO {writer}"],
+                     [f"REVOKE {reader} FROM {writer}"],
+                     "still holds UPDATE, TRUNCATE on accord_meta, granted to PUBLIC or to a role"),
+        "nobody": (["--writer", "accord_nobody_at_all"], [], [], "no such role"),
+        "twice": (["--writer", pg_roles.writer, "--reader", pg_roles.writer], [], [], "is named twice"),
+    }[who]
+    before = held(pg_url, pg_roles.writer)
+    if setup:
+        plain_sql(pg_url, *setup)
     try:
         code, _, err = cli(capsys, pg_url, "db", "migrate", *args)
     finally:
-        plain_sql(pg_url, f'REVOKE "{pg_roles.owner}" FROM "{pg_roles.reader}"')
-    assert code == 2 and err.count("\n") == 1
-    assert {"postgres": "can alter accord_log", "owner": "can alter accord_log",
-            "nobody": "no such role", "twice": "is named twice"}[who] in err
+        if undo:
+            plain_sql(pg_url, *undo)
+    assert code == 2 and err.count("\n") == 1 and refusal in err
+    assert held(pg_url, pg_roles.writer) == before  # nothing granted or revoked
 
 
 @pytest.mark.postgres

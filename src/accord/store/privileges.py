@@ -135,4 +135,23 @@ def _grant(conn: sa.Connection, schema: str, role: str, access: str, tables: dic
         conn.exec_driver_sql(f"GRANT USAGE ON SCHEMA {where} TO {who}")
     for table, privileges in tables.items():
         conn.exec_driver_sql(f"GRANT {privileges} ON TABLE {where}.{quote(table)} TO {who}")
+    extra = _beyond(conn, role, {f"{where}.{quote(t)}": (t, p) for t, p in tables.items()})
+    if extra:  # held through PUBLIC or a role it belongs to: not ours to revoke
+        raise UsageError(f"--{access} {role}: the role still holds {'; '.join(extra)}, granted to PUBLIC "
+                         "or to a role it belongs to; revoke it there, then run `accord db migrate` again")
     return Grant(role, access, schema, dict(tables))
+
+
+_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
+
+
+def _beyond(conn: sa.Connection, role: str, tables: dict[str, tuple[str, str]]) -> list[str]:
+    """What ``role`` effectively holds on ``tables`` (qualified name: (table, privileges granted))
+    beyond what was granted, e.g. ``UPDATE on accord_log``."""
+    extra = []
+    for qualified, (table, granted) in tables.items():
+        held = [p for p in _PRIVILEGES if p not in granted.split(", ") and conn.exec_driver_sql(
+            "SELECT has_table_privilege(%s, %s, %s)", (role, qualified, p)).scalar()]
+        if held:
+            extra.append(f"{', '.join(held)} on {table}")
+    return extra
