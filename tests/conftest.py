@@ -24,7 +24,7 @@ import sqlalchemy as sa
 import accord.ledger
 from accord.ledger import Ledger
 from accord.testing import FixedClock
-from tests.helpers import CLOCK_AT, PEOPLE, refund_contract, roster, run_case
+from tests.helpers import CLOCK_AT, PEOPLE, PgRoles, refund_contract, roster, run_case
 
 PG_URL = os.environ.get("ACCORD_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 _pg_problem: list[str | None] = []
@@ -58,6 +58,29 @@ def postgres_url() -> Iterator[str]:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+@pytest.fixture(scope="session")
+def pg_roles() -> Iterator[PgRoles]:
+    """Three LOGIN roles, neither superusers nor owners of anything, dropped with their grants
+    after the session (skipped without a server, failing under CI=true)."""
+    problem = _postgres_problem()
+    if problem is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(problem + " (CI=true: the PostgreSQL half of the storage suite must run)")
+        pytest.skip(problem)
+    roles = PgRoles()
+    names = (roles.owner, roles.writer, roles.reader)
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f"CREATE ROLE \"{name}\" LOGIN PASSWORD '{roles.password}'")
+    try:
+        yield roles
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            for name in names:
+                conn.execute(f'DROP OWNED BY "{name}"')  # its grants, and anything it still owns
+                conn.execute(f'DROP ROLE "{name}"')
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
     """A fresh, empty ledger database URL on each backend."""
@@ -71,6 +94,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL schema's URL, for what only PostgreSQL can show (skipped without a server,
     failing under CI=true)."""
+    yield from postgres_url()
+
+
+@pytest.fixture(scope="module")
+def pg_module_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema's URL shared by one module's tests, for a ledger they only read
+    or fail to change (skipped without a server, failing under CI=true)."""
     yield from postgres_url()
 
 

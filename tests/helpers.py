@@ -7,10 +7,12 @@ as ``from tests.helpers import ...``. A helper used by one module stays in that 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 import accord.ledger
 from accord.case import Case
@@ -213,3 +215,21 @@ def opened_with_prompt_cause(ledger: Ledger, case: str = "R-1", now: dt.datetime
     output = seq(ledger, case, "output.generated")
     return ledger.open_incident(case, failed=["correct"], faulty=[output],
                          summary=summary, by="dana@example.com", now=now).as_json()
+
+
+# -- PostgreSQL roles ---------------------------------------------------------------------------
+
+
+class PgRoles:
+    """Roles made for one test session: ``owner`` (may own a schema, not a superuser), ``writer``
+    and ``reader`` (nothing until `accord db migrate` grants it). ``url_as`` connects as one."""
+
+    def __init__(self) -> None:
+        tag = uuid.uuid4().hex[:8]
+        self.owner, self.writer, self.reader = (f"accord_{r}_{tag}" for r in ("owner", "writer", "reader"))
+        self.password = uuid.uuid4().hex  # ignored under trust auth; lets password auth work too
+
+    def url_as(self, url: str, role: str) -> str:
+        """``url`` (same database and search path) connecting as ``role``."""
+        return sa.engine.make_url(url).set(username=role, password=self.password).render_as_string(
+            hide_password=False)

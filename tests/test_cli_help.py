@@ -47,7 +47,7 @@ def test_the_commands_are_grouped_by_the_loop(capsys: Capsys) -> None:
     assert code == 0
     assert [title for title in listed if title not in ("Options", "Usage")] == \
         ["Set up", "Record", "Review", "Integrity", "Try it"]
-    assert listed["Set up"] == ["init", "lint", "schema", "contract", "roster"]
+    assert listed["Set up"] == ["init", "lint", "schema", "contract", "roster", "db"]
     assert listed["Record"] == ["record", "case"]
     assert listed["Review"] == ["queue", "tick", "findings", "incident", "learning", "drill"]
     assert listed["Integrity"] == ["keygen", "checkpoint", "proof", "verify", "export"]

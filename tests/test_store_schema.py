@@ -1,7 +1,7 @@
 """The schema's own guarantees, migration by migration: reads by kind use the kind index
 (0002; case openings too since 0006), a case is read through the case index and opened once
-(0003), SQLite appends only at the end (0004), and an older ledger is upgraded keeping its
-records (SQLite and PostgreSQL)."""
+(0003), SQLite appends only at the end (0004), PostgreSQL refuses a gap too (0008), and an older
+ledger is upgraded keeping its records (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -161,3 +161,57 @@ def test_sqlite_refuses_an_insert_anywhere_but_at_the_end(sqlite_url: str) -> No
         with engine.begin() as conn:  # at the end the guard lets it in (verify judges its hashes)
             _insert_opening(conn, end, "X-end")
         assert count(ledger) == end and not integrity.verify(ledger.store).ok
+
+
+# -- the gap guard on PostgreSQL (migration 0007) -----------------------------------------------------
+
+
+def test_the_database_refuses_a_gap_in_the_log(ledger: Ledger) -> None:
+    """On both backends plain SQL can add a record only at the end: a gap or a seq taken is refused."""
+    ledger.apply_contract(refund_contract())
+    ledger.record_many([opened("R-1"), output("R-1")])
+    engine = ledger.store.engine  # type: ignore[attr-defined]
+    end = count(ledger) + 1
+    for seq in (end + 1, end + 1000, 0):
+        with pytest.raises(sa.exc.IntegrityError, match="goes at the end"), engine.begin() as conn:
+            _insert_opening(conn, seq, f"X-{seq}")
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        _insert_opening(conn, end - 1, "X-below")  # a seq already taken
+    with engine.begin() as conn:  # at the end the guard lets it in (verify judges its hashes)
+        _insert_opening(conn, end, "X-end")
+    assert count(ledger) == end and not integrity.verify(ledger.store).ok
+
+
+@pytest.mark.postgres
+def test_postgresql_takes_a_contiguous_multi_row_insert_and_refuses_one_with_a_hole(pg_url: str) -> None:
+    with accord.ledger.open(pg_url) as ledger:
+        ledger.apply_contract(refund_contract())
+        engine = ledger.store.engine  # type: ignore[attr-defined]
+        values = "(:s + {k}, 'M-' || (:s + {k}), 'case.opened', :b, :b, :b)"
+        insert = "INSERT INTO accord_log (seq, case_id, type, canonical, leaf_hash, chain_hash) VALUES "
+        with pytest.raises(sa.exc.IntegrityError, match="goes at the end"), engine.begin() as conn:
+            conn.execute(sa.text(insert + ", ".join(values.format(k=k) for k in (0, 1, 3))),
+                         {"s": 2, "b": b"x"})
+        assert count(ledger) == 1  # the whole statement refused
+        with engine.begin() as conn:
+            conn.execute(sa.text(insert + ", ".join(values.format(k=k) for k in (0, 1, 2))),
+                         {"s": 2, "b": b"x"})
+        assert count(ledger) == 4
+
+
+def test_a_ledger_at_0006_is_upgraded_and_its_guards_hold(db_url: str,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from accord.store import sql as store_sql
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store_sql, "HEAD_REVISION", "0006")
+        with accord.ledger.open(db_url) as old:
+            old.apply_contract(refund_contract())
+    with accord.ledger.open(db_url) as upgraded:
+        engine = upgraded.store.engine  # type: ignore[attr-defined]
+        with pytest.raises(sa.exc.IntegrityError, match="goes at the end"), engine.begin() as conn:
+            _insert_opening(conn, 3, "X-gap")
+        with pytest.raises(sa.exc.DBAPIError, match="accord_meta is fixed"), engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM accord_meta"))
+        upgraded.record_many([opened("R-1")])
+        assert integrity.verify(upgraded.store).ok

@@ -35,11 +35,26 @@ class Context:
 
         if self._ledger is None:
             self._ledger = open_ledger(self.db, create=create, read_only=read_only)
+            if not read_only:
+                _warn_if_owner(self._ledger)
         return self._ledger
 
 
+OWNER_WARNING = ("accord: warning: this PostgreSQL role owns accord_log or is a superuser, so it could "
+                 "disable the log's append-only triggers; as this role run `accord db migrate --writer "
+                 "ROLE`, then run accord as ROLE (docs/index.md, least privilege)")
+
+
+def _warn_if_owner(ledger: Ledger) -> None:
+    """One line on stderr when a command that writes runs as a role that can lift the log's guards."""
+    from accord.store.sql import SqlStore
+
+    if isinstance(ledger.store, SqlStore) and ledger.store.owns_log:
+        click.echo(OWNER_WARNING, err=True)
+
+
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Set up", ("init", "lint", "schema", "contract", "roster")),
+    ("Set up", ("init", "lint", "schema", "contract", "roster", "db")),
     ("Record", ("record", "case")),
     ("Review", ("queue", "tick", "findings", "incident", "learning", "drill")),
     ("Integrity", ("keygen", "checkpoint", "proof", "verify", "export")),
@@ -135,4 +150,4 @@ def _located(line: str) -> bool:
 
 
 # Subcommand modules register themselves on `cli`.
-from accord.cli import _demo, _incident, _keys, _ledger, _lint, _runtime  # noqa: E402, F401
+from accord.cli import _db, _demo, _incident, _keys, _ledger, _lint, _runtime  # noqa: E402, F401

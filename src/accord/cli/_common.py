@@ -128,9 +128,12 @@ class ProgressBar:
                                            and done < total):
             return
         self.drawn_at = now
-        share = min(done / total, 1.0) if total else 1.0
-        filled = int(share * BAR)
-        bar = f" [{'#' * filled}{'.' * (BAR - filled)}] {share:4.0%} {done:,} of {total:,}"
+        if total:
+            share = min(done / total, 1.0)
+            filled = int(share * BAR)
+            bar = f" [{'#' * filled}{'.' * (BAR - filled)}] {share:4.0%} {done:,} of {total:,}"
+        else:  # a stream: how far it has come, not how far it has to go
+            bar = f" {done:,} so far"
         room = max(shutil.get_terminal_size().columns - 1 - len(bar), 8)  # a wrapped line cannot be redrawn
         label = self.label if len(self.label) <= room else self.label[:room - 1] + "…"
         line = label + bar

@@ -205,53 +205,52 @@ BOM = b"\xef\xbb\xbf"
 JSONL_HELP = "accord record reads one JSON object a line (docs/events.md)"
 
 
-def _read_lines(files: tuple[str, ...], quiet: bool) -> tuple[list[Any], list[str], list[str]]:
-    """Every line of ``files`` parsed: (entries, where each came from, names of empty inputs).
+def _read_lines(files: tuple[str, ...], empty: list[str]) -> Iterator[tuple[Any, str]]:
+    """Every line of ``files`` parsed, streamed: (entry, where it came from). Names of inputs
+    with no line at all go to ``empty``.
 
     A line that is not JSON becomes an EventProblem in its place, so the ledger lists it in
     order with the other lines' problems. A leading UTF-8 byte order mark is dropped
-    silently: editors on Windows write one, and it means nothing in JSON.
+    silently: editors on Windows write one, and it means nothing in JSON. Lines are read one
+    at a time, so a file of millions of events never sits in memory whole.
     """
-    entries: list[Any] = []
-    wheres: list[str] = []
-    empty: list[str] = []
     for name in files:
         if name == "-":
-            label, lines = "<stdin>", _stdin_lines()
-        else:
-            label = name
-            try:
-                lines = Path(name).read_bytes().split(b"\n")
-            except OSError as err:
-                raise UsageError(f"{name}: cannot read: {err.strerror}") from None
-        if lines and lines[0].startswith(BOM):
-            lines[0] = lines[0][len(BOM):]
-        numbered = [(number, line.rstrip(b"\r")) for number, line in enumerate(lines, 1) if line.strip()]
-        if not numbered:
-            empty.append(label)
+            yield from _entries("<stdin>", getattr(sys.stdin, "buffer", None) or _text_stdin(), empty)
             continue
-        if (hint := _not_json_lines(label, *numbered[0])) is not None:
-            entries.append(hint)
-            wheres.append(f"{label}:{numbered[0][0]}")
-            continue
-        with progress(f"reading {Path(label).name}", quiet=quiet) as bar:
-            for done, (number, line) in enumerate(numbered):
-                if bar is not None and done % STEP == 0:
-                    bar(done, len(numbered))
-                where = f"{label}:{number}"
-                try:
-                    entries.append(parse_json(line, ledger_numbers=True))
-                except ValueError as err:
-                    entries.append(EventProblem(where, "", f"not a JSON object: {err}"))
-                wheres.append(where)
-    return entries, wheres, empty
+        try:
+            opened = Path(name).open("rb")  # noqa: SIM115 - closed by the with below
+        except OSError as err:
+            raise UsageError(f"{name}: cannot read: {err.strerror}") from None
+        with opened:
+            yield from _entries(name, opened, empty)
 
 
-def _stdin_lines() -> list[bytes]:
-    stream = getattr(sys.stdin, "buffer", None)
-    if stream is not None:
-        return list(stream.read().split(b"\n"))
-    return [line.encode("utf-8", "surrogateescape") for line in sys.stdin.read().split("\n")]
+def _entries(label: str, stream: Iterable[bytes], empty: list[str]) -> Iterator[tuple[Any, str]]:
+    first = True
+    for number, raw in enumerate(stream, 1):
+        line = raw.rstrip(b"\r\n")
+        if first and line.startswith(BOM):
+            line = line[len(BOM):]
+        if not line.strip():
+            continue
+        where = f"{label}:{number}"
+        if first:
+            first = False
+            if (hint := _not_json_lines(label, number, line)) is not None:
+                yield hint, where
+                return
+        try:
+            yield parse_json(line, ledger_numbers=True), where
+        except ValueError as err:
+            yield EventProblem(where, "", f"not a JSON object: {err}"), where
+    if first:
+        empty.append(label)
+
+
+def _text_stdin() -> Iterator[bytes]:
+    for line in sys.stdin:
+        yield line.encode("utf-8", "surrogateescape")
 
 
 def _not_json_lines(label: str, number: int, first: bytes) -> EventProblem | None:
@@ -293,12 +292,17 @@ def record(ctx: click.Context, files: tuple[str, ...], as_json: bool) -> None:
       accord record events.jsonl
       producer | accord record -
     """
-    events, wheres, empty = _read_lines(files, quiet=as_json)
+    for name in files:  # before the ledger is opened (or made): a typo creates nothing
+        if name != "-" and not os.access(name, os.R_OK):
+            reason = "no such file" if not os.path.exists(name) else "permission denied"
+            raise UsageError(f"{name}: cannot read: {reason}")
+    empty: list[str] = []
+    led = ledger(ctx, create=True)
+    label = "recording " + (Path(files[0]).name if len(files) == 1 and files[0] != "-" else "events")
+    with progress(label, quiet=as_json) as bar:
+        result = led.record_stream(_read_lines(files, empty), progress=bar)
     for label in empty:
         click.echo(f"accord: {label} is empty: nothing to record from it", err=True)
-    led = ledger(ctx, create=True)
-    with progress("recording", quiet=as_json) as bar:
-        result = led.record_many(events, wheres, progress=bar)
     if as_json:
         echo_json(result.as_json())
     elif result.recorded:

@@ -9,6 +9,7 @@ SQLite WAL ``synchronous=FULL`` or PostgreSQL ``synchronous_commit=on``.
 
 from __future__ import annotations
 
+import functools
 import operator
 import os
 import threading
@@ -25,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from accord.errors import StorageError
 from accord.store.ports import CHAIN_START, INDEXED_KINDS, Head, Row, require_indexed
 
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 
 # Only the INDEXED_KINDS are in the partial index accord_log_kind (migration 0002). A
 # query names the index's predicate word for word, because SQLite uses a partial index
@@ -43,6 +44,14 @@ MIGRATION_LOCK_ID = 727100
 WRITE_LOCK_ID = 727101
 """PostgreSQL advisory lock that orders writers across processes, so the chain never forks."""
 _WRITE_LOCK = f"SELECT pg_advisory_xact_lock({WRITE_LOCK_ID})"
+ALTERS_LOG = """SELECT r.rolsuper OR r.rolcreaterole OR pg_has_role(r.oid, c.relowner, 'MEMBER')
+       OR EXISTS (SELECT 1 FROM pg_roles s WHERE s.rolsuper AND pg_has_role(r.oid, s.oid, 'MEMBER'))
+FROM pg_roles r, pg_class c WHERE r.rolname = {role} AND c.oid = to_regclass('accord_log')"""
+"""PostgreSQL: whether the role ``{role}`` can alter ``accord_log`` and so lift its triggers.
+
+Its owner, a superuser, a member of either (who can SET ROLE to it), and a role with
+CREATEROLE (which may grant itself the owner's role) can; a role granted only SELECT and
+INSERT cannot. No row when the database has no accord_log."""
 
 
 def _normalise_url(url: str) -> str:
@@ -164,9 +173,30 @@ class SqlStore:
         self._writer: Any = None  # the pooled DBAPI connection writes reuse (see `writing`)
         _OPEN_STORES.add(self)
         self._mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        self.revision_found: str | None = None
+        """The schema revision the database had when this store opened it (None: no ledger,
+        so the store created one); the schema is now at HEAD_REVISION."""
         self._open(create and not read_only)
 
     # -- schema -----------------------------------------------------------------
+
+    @functools.cached_property
+    def owns_log(self) -> bool:
+        """Whether the role this store connects as could lift the log's append-only triggers.
+
+        True on PostgreSQL when the role owns ``accord_log``, can act as its owner or as a
+        superuser, or is one (see ALTERS_LOG); accord should run as a writer role that can
+        only read and insert (``accord db migrate --writer ROLE``). Always False on SQLite,
+        which has no roles: whoever can write its file can change it. Raises StorageError
+        when the database cannot be asked.
+        """
+        if self.dialect != "postgresql":
+            return False
+        try:
+            with self.engine.connect() as conn:
+                return bool(conn.exec_driver_sql(ALTERS_LOG.format(role="current_user")).scalar())
+        except sa.exc.DBAPIError as err:
+            raise StorageError(f"cannot read the role's privileges at {self.url}: {_reason(err)}") from None
 
     def _open(self, create: bool) -> None:
         """Check that the ledger exists (or create it) and bring its schema to HEAD_REVISION."""
@@ -177,9 +207,10 @@ class SqlStore:
                 and not os.path.exists(database)):
             raise StorageError(f"no accord ledger at {self.url}: {database} does not exist; check the "
                                "--db path (a writing command such as `accord contract apply` creates one)")
+        upgrading = False
         try:
             with self.engine.connect() as conn:
-                current = self._revision(conn)
+                current = self.revision_found = self._revision(conn)
                 if current is None and not create:
                     raise StorageError(f"no accord ledger at {self.url}: the database has no accord "
                                        "tables; check --db (a writing command such as `accord contract "
@@ -189,10 +220,20 @@ class SqlStore:
                                        f"{current}); upgrade it first with `accord db migrate` (or any "
                                        "writing command), then read it")
                 if current != HEAD_REVISION:
+                    upgrading = True
                     with _migration_lock(database if self.dialect == "sqlite" else None):
                         self._upgrade(conn)
         except sa.exc.DBAPIError as err:  # unreachable server, not a database, no permission …
-            raise StorageError(f"cannot open the ledger at {self.url}: {_reason(err)}") from None
+            if _denied(err) and upgrading:  # a writer role: the owner creates and upgrades the schema
+                what = ("has no accord tables and this role may not create them" if current is None
+                        else f"has schema {current} (accord needs {HEAD_REVISION}) and this role may "
+                        "not upgrade it")
+                raise StorageError(f"the ledger at {self.url} {what} ({_reason(err)}): run `accord db "
+                                   "migrate` as the role that owns accord's tables, then run accord "
+                                   "again") from None
+            hint = ("; the owner of accord's tables grants a writer what it needs with `accord db "
+                    "migrate --writer ROLE`" if _denied(err) else "")
+            raise StorageError(f"cannot open the ledger at {self.url}: {_reason(err)}{hint}") from None
 
     @staticmethod
     def _revision(conn: Connection) -> str | None:
@@ -312,6 +353,11 @@ def _after_fork_in_child() -> None:
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _denied(err: sa.exc.DBAPIError) -> bool:
+    """Whether PostgreSQL refused for want of a privilege, or of a schema the role may use."""
+    return getattr(err.orig, "sqlstate", None) in ("42501", "3F000")
 
 
 def _reason(err: sa.exc.DBAPIError) -> str:
