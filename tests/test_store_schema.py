@@ -11,6 +11,8 @@ import sqlalchemy as sa
 import accord.ledger
 from accord.integrity import verify as integrity
 from accord.ledger import Ledger
+from accord.store._txn import _KIND_PREDICATE as KIND_PREDICATE
+from accord.store.ports import INDEXED_KINDS
 from tests.helpers import count, opened, output, refund_contract, review
 
 # -- the kind index (migration 0002) -----------------------------------------------------------------
@@ -25,12 +27,11 @@ def _plan(engine: sa.Engine, sql: str, params: dict[str, object]) -> str:
 
 
 def test_reads_by_kind_use_the_partial_kind_index(ledger: Ledger) -> None:
-    from accord.store import sql as store_sql
 
     ledger.apply_contract(refund_contract())
     ledger.record_many([opened(), output()])
     engine = ledger.store.engine  # type: ignore[attr-defined]
-    query = (f"SELECT seq FROM accord_log WHERE {store_sql._KIND_PREDICATE} "
+    query = (f"SELECT seq FROM accord_log WHERE {KIND_PREDICATE} "
              "AND type IN (:a, :b) AND seq > :s ORDER BY seq")
     assert "accord_log_kind" in _plan(engine, query, {"a": "exception.raised", "b": "action.taken", "s": 0})
     with ledger.store.reading() as r:
@@ -44,22 +45,20 @@ def test_indexed_kinds_match_the_migration_that_created_the_index() -> None:
     """0006 rebuilt 0002's index with case openings added: the reads name its predicate."""
     import importlib
 
-    from accord.store import sql as store_sql
 
     first = importlib.import_module("accord.store.migrations.versions.0002_kind_index")
     latest = importlib.import_module("accord.store.migrations.versions.0006_opened_in_kind_index")
-    assert latest.KINDS == store_sql.INDEXED_KINDS == (*first.KINDS, "case.opened")
-    assert latest.PREDICATE == store_sql._KIND_PREDICATE
+    assert latest.KINDS == INDEXED_KINDS == (*first.KINDS, "case.opened")
+    assert latest.PREDICATE == KIND_PREDICATE
 
 
 def test_openings_are_read_newest_first_through_the_kind_index(ledger: Ledger) -> None:
     """0006: `case list` pages through case openings by the index, never through the log."""
-    from accord.store import sql as store_sql
 
     ledger.apply_contract(refund_contract())
     ledger.record_many([opened("R-1"), output("R-1"), opened("R-2"), opened("R-3")])
     engine = ledger.store.engine  # type: ignore[attr-defined]
-    query = (f"SELECT seq FROM accord_log WHERE {store_sql._KIND_PREDICATE} "
+    query = (f"SELECT seq FROM accord_log WHERE {KIND_PREDICATE} "
              "AND type IN (:t) AND seq < :s ORDER BY seq DESC LIMIT :n")
     assert "accord_log_kind" in _plan(engine, query, {"t": "case.opened", "s": 100, "n": 2})
     with ledger.store.reading() as r:
@@ -71,14 +70,15 @@ def test_openings_are_read_newest_first_through_the_kind_index(ledger: Ledger) -
 @pytest.mark.parametrize("revision", ["0001", "0002", "0005"])
 def test_an_older_ledger_is_upgraded_and_keeps_its_records(
         db_url: str, revision: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from accord.store import _txn as store_txn
     from accord.store import sql as store_sql
 
     with monkeypatch.context() as patch:  # a ledger written by an earlier accord
         patch.setattr(store_sql, "HEAD_REVISION", revision)
         # its six columns: no event_id (0005) to read, and none to write (coalesce takes the chain hash)
         six = "seq, case_id, type, canonical, leaf_hash, chain_hash"
-        patch.setattr(store_sql, "_COLUMNS", f"{six}, NULL")
-        patch.setattr(store_sql, "_INSERT", {
+        patch.setattr(store_txn, "_COLUMNS", f"{six}, NULL")
+        patch.setattr(store_txn, "_INSERT", {
             "?": f"INSERT OR ROLLBACK INTO accord_log ({six}) VALUES (?, ?, ?, ?, ?, coalesce(?, ?))",
             "%s": f"INSERT INTO accord_log ({six}) VALUES (%s, %s, %s, %s, %s, coalesce(%s, %s))"})
         with accord.ledger.open(db_url) as old:
@@ -91,7 +91,7 @@ def test_an_older_ledger_is_upgraded_and_keeps_its_records(
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == (
                 store_sql.HEAD_REVISION)
-        query = f"SELECT seq FROM accord_log WHERE {store_sql._KIND_PREDICATE} AND type = :t"
+        query = f"SELECT seq FROM accord_log WHERE {KIND_PREDICATE} AND type = :t"
         assert "accord_log_kind" in _plan(engine, query, {"t": "routing.decided"})
         assert "accord_log_kind" in _plan(engine, query, {"t": "case.opened"})  # 0006
         with upgraded.store.reading() as r:  # openings stored before 0006 are in the index too

@@ -9,12 +9,16 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from accord._time import format_time
+from accord.errors import EventProblem, EventRefused, NotFound
 from accord.integrity.canonical import canonical_bytes
+from accord.review import describe as words
 from accord.runtime.recording import Recorded
 from accord.runtime.routing import Route
+from accord.store.stored import StoredEvent
 
 if TYPE_CHECKING:
     from accord.ledger import Ledger
+    from accord.runtime.core import Core
 
 When = dt.datetime | str | None
 """An event's time: an aware datetime, an RFC 3339 string, or None for the ledger's clock now."""
@@ -133,3 +137,29 @@ def _content_id(event: dict[str, Any]) -> str | None:
         return "sdk:" + hashlib.sha256(canonical_bytes(event)).hexdigest()[:40]
     except ValueError:
         return None  # a value that cannot be stored: the ledger refuses the event and says why
+
+
+def open_or_resume(ledger: Ledger, core: Core, workflow: str, case_id: str,
+                   attributes: dict[str, Any] | None, at: When, actor: str) -> Case:
+    """The case ``case_id``: opened with ``attributes`` if new, else resumed, checking that it
+    belongs to ``workflow`` and (when given) keeps the attributes it opened with."""
+    try:
+        opened: StoredEvent | None = core.case_events(case_id)[0]
+    except NotFound:
+        opened = None
+    case = Case(ledger, workflow, case_id, actor)
+    if opened is None:
+        case._record("case.opened", {"workflow": workflow, "attributes": attributes or {}}, at, actor,
+                     event_id=opening_id(case_id))
+        return case
+    if opened.workflow != workflow:
+        raise EventRefused([EventProblem(f"case {case_id}", "case", f"case {case_id!r} belongs to "
+                                         f"workflow {opened.workflow!r}, not {workflow!r}")])
+    if attributes is not None and attributes != opened.data.get("attributes", {}):
+        raise EventRefused([EventProblem(
+            f"case {case_id}", "data.attributes", f"case {case_id!r} is already open (seq {opened.seq}) "
+            f"with attributes ({words.attributes(opened.data.get('attributes', {}))}), not "
+            f"({words.attributes(attributes)}); a case keeps "
+            "the attributes it opened with")])
+    return case
+

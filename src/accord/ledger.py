@@ -10,26 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 from accord._progress import Progress
-from accord.case import Case, When, opening_id
-from accord.contract.lint import lint_documents
-from accord.contract.loading import Document, discover, document_of, kind_of, load_file
+from accord.case import Case, When, open_or_resume
+from accord.contract.applying import document, lint_for_apply
 from accord.contract.model import Contract, Roster
-from accord.errors import (
-    ContractRefused,
-    EventProblem,
-    EventRefused,
-    InvalidFile,
-    NotFound,
-    Problem,
-    UsageError,
-)
 from accord.integrity import verify as integrity
 from accord.integrity.checkpoint import Signer, Verifier
-from accord.review import describe as words
 from accord.review import drill as drilling
 from accord.review import incidents, learning
 from accord.review.drill import DrillReport
@@ -37,10 +25,10 @@ from accord.review.incidents import DEFAULT_DUE_IN, IncidentOpened, IncidentRevi
 from accord.review.learning import LearningAction
 from accord.runtime import queues
 from accord.runtime.book import AppliedContract, AppliedRoster
-from accord.runtime.cases import ROUTES, CaseSummary, CaseView, case_view, list_cases
+from accord.runtime.cases import CaseSummary, CaseView, case_view, list_cases
 from accord.runtime.core import CheckedRecords, Core
 from accord.runtime.events import SYSTEM_ACTOR
-from accord.runtime.findings import DETECTORS, Finding, find
+from accord.runtime.findings import Finding, find
 from accord.runtime.queues import Escalation, QueueItem
 from accord.runtime.recording import Recorded
 from accord.store.ports import Clock, Store
@@ -117,26 +105,9 @@ class Ledger:
         Raises InvalidFile when a file cannot be read (or a folder holds no contract) and
         ContractRefused on lint errors, listing every problem of the set either way.
         """
-        docs: list[Document] = []
-        unreadable: list[Problem] = []
-        seen: set[Path] = set()
-        for source in sources:
-            if isinstance(source, Contract):
-                docs.append(document_of(source))
-                continue
-            found, problems = _contract_files(source, seen)
-            docs += found
-            unreadable += problems
         roster = self._core.book.roster()
-        findings = lint_documents(docs, roster.roster if roster else None, self.clock.now().date())
-        errors = [f.as_problem() for f in findings if f.severity == "error"]
-        if unreadable:
-            raise InvalidFile([*unreadable, *errors])
-        if errors:
-            raise ContractRefused(errors)
-        models = [doc.model for doc in docs]
-        assert all(isinstance(m, Contract) for m in models)
-        return self._core.apply_contracts(models, actor)  # type: ignore[arg-type]
+        contracts = lint_for_apply(sources, roster.roster if roster else None, self.clock.now().date())
+        return self._core.apply_contracts(contracts, actor)
 
     def apply_roster(self, source: Roster | str | os.PathLike[str], *, actor: str = SYSTEM_ACTOR,
                      amend_past: str | None = None) -> AppliedRoster:
@@ -146,7 +117,7 @@ class Ledger:
         (unless ``amend_past`` says why; the reason is kept) or that gives an owner
         role of an applied contract two holders at once.
         """
-        roster = source if isinstance(source, Roster) else _document(source, "roster").model
+        roster = source if isinstance(source, Roster) else document(source, "roster").model
         assert isinstance(roster, Roster)
         return self._core.apply_roster(roster, actor, amend_past)
 
@@ -192,25 +163,7 @@ class Ledger:
         Resuming checks the case's workflow and, when given, its attributes: a case
         keeps the attributes it opened with (EventRefused otherwise).
         """
-        try:
-            opened: StoredEvent | None = self._core.case_events(case_id)[0]
-        except NotFound:
-            opened = None
-        case = Case(self, workflow, case_id, actor)
-        if opened is None:
-            case._record("case.opened", {"workflow": workflow, "attributes": attributes or {}}, at, actor,
-                         event_id=opening_id(case_id))
-            return case
-        if opened.workflow != workflow:
-            raise EventRefused([EventProblem(f"case {case_id}", "case", f"case {case_id!r} belongs to "
-                                             f"workflow {opened.workflow!r}, not {workflow!r}")])
-        if attributes is not None and attributes != opened.data.get("attributes", {}):
-            raise EventRefused([EventProblem(
-                f"case {case_id}", "data.attributes", f"case {case_id!r} is already open (seq {opened.seq}) "
-                f"with attributes ({words.attributes(opened.data.get('attributes', {}))}), not "
-                f"({words.attributes(attributes)}); a case keeps "
-                "the attributes it opened with")])
-        return case
+        return open_or_resume(self, self._core, workflow, case_id, attributes, at, actor)
 
     # -- read and review --------------------------------------------------------------------------
 
@@ -232,17 +185,8 @@ class Ledger:
         that rule at ``now`` (which ticks first, as :meth:`findings` does). Raises
         UsageError for an unknown route or finding rule.
         """
-        if route is not None and route not in ROUTES:
-            raise UsageError(f"route {route!r} is not one of {', '.join(ROUTES)}")
-        only: set[str] | None = None
-        if finding is not None:
-            if finding not in DETECTORS:
-                raise UsageError(f"finding {finding!r} is not a finding rule: use one of "
-                                 f"{', '.join(DETECTORS)}")
-            only = {f.case for f in find(self._core, self._now(now), workflow)
-                    if f.rule == finding and f.case is not None}
         return list_cases(self._core, workflow=workflow, route=route, closed=closed, since=since,
-                          until=until, only=only, limit=limit)
+                          until=until, finding=finding, limit=limit, now=self._now(now))
 
     def events(self, case: str | None = None) -> Iterator[StoredEvent]:
         """The log (or one case's records) in seq order, streamed."""
@@ -326,36 +270,3 @@ class Ledger:
     def proof(self, seq: int, size: int | None = None) -> integrity.InclusionProof:
         """An inclusion proof of record ``seq`` in the tree of ``size`` records (default: all)."""
         return integrity.proof(self._core.store, seq, size)
-
-
-def _contract_files(source: str | os.PathLike[str], seen: set[Path]) -> tuple[list[Document], list[Problem]]:
-    """The contracts ``source`` names: the file itself (which must be a contract), or each
-    ``kind: contract`` file under a folder; files already in ``seen`` are skipped. Returns the
-    documents read and the problems of those that could not be."""
-    path = Path(source)
-    if path.is_dir():
-        files = [Path(f) for f in discover([str(path)]) if kind_of(Path(f)) != "roster"]
-        if not files:
-            return [], [Problem(str(path), 1, 1, "invalid-file", "no file of kind: contract in this "
-                                "folder (searched for *.yaml and *.yml)")]
-    else:
-        files = [path]
-    docs: list[Document] = []
-    problems: list[Problem] = []
-    for file in files:
-        if file.resolve() in seen:
-            continue
-        seen.add(file.resolve())
-        try:
-            docs.append(_document(file if path.is_dir() else source, "contract"))
-        except InvalidFile as err:
-            problems.extend(err.problems)
-    return docs, problems
-
-
-def _document(source: Contract | Roster | str | os.PathLike[str], kind: str) -> Document:
-    doc = document_of(source) if isinstance(source, Contract | Roster) else load_file(source)
-    if doc.kind != kind:
-        raise InvalidFile([Problem(doc.path, 1, 1, "invalid-file",
-                                   f"kind: expected {kind}, found {doc.kind}")])
-    return doc

@@ -150,4 +150,14 @@ def _located(line: str) -> bool:
 
 
 # Subcommand modules register themselves on `cli`.
-from accord.cli import _db, _demo, _incident, _keys, _ledger, _lint, _runtime  # noqa: E402, F401
+from accord.cli import (  # noqa: E402, F401
+    _contracts,
+    _db,
+    _demo,
+    _incident,
+    _integrity,
+    _keys,
+    _lint,
+    _record,
+    _runtime,
+)

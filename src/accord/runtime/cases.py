@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from accord._time import parse_time
-from accord.errors import IntegrityError
+from accord.errors import IntegrityError, UsageError
 from accord.integrity.verify import Tampering
 from accord.runtime.core import Core
 from accord.runtime.evidence import EvidenceReport, judge, last_of
@@ -91,8 +91,28 @@ class CaseSummary:
 
 def list_cases(core: Core, *, workflow: str | None = None, route: str | None = None,
                closed: bool | None = None, since: dt.datetime | None = None,
-               until: dt.datetime | None = None, only: Collection[str] | None = None,
-               limit: int | None = 50) -> list[CaseSummary]:
+               until: dt.datetime | None = None, finding: str | None = None,
+               now: dt.datetime | None = None, limit: int | None = 50) -> list[CaseSummary]:
+    """Cases newest first by their opening's ``at`` (then seq), filtered, at most ``limit``;
+    ``finding`` keeps cases with a run-time finding of that rule at ``now`` (which ticks first,
+    as the findings do). Raises UsageError for an unknown route or finding rule."""
+    from accord.runtime.findings import DETECTORS, find  # findings build on what this module reads
+
+    if route is not None and route not in ROUTES:
+        raise UsageError(f"route {route!r} is not one of {', '.join(ROUTES)}")
+    only: set[str] | None = None
+    if finding is not None:
+        if finding not in DETECTORS:
+            raise UsageError(f"finding {finding!r} is not a finding rule: use one of {', '.join(DETECTORS)}")
+        only = {f.case for f in find(core, now or core.clock.now(), workflow)
+                if f.rule == finding and f.case is not None}
+    return _list_cases(core, workflow=workflow, route=route, closed=closed, since=since, until=until,
+                       only=only, limit=limit)
+
+
+def _list_cases(core: Core, *, workflow: str | None, route: str | None, closed: bool | None,
+                since: dt.datetime | None, until: dt.datetime | None, only: Collection[str] | None,
+                limit: int | None) -> list[CaseSummary]:
     """Cases newest first by their opening's ``at`` (then seq), filtered, at most ``limit``.
 
     ``since`` is inclusive and ``until`` exclusive, both on the opening's ``at``;
