@@ -174,7 +174,7 @@ def test_init_writes_a_contract_and_roster_that_lint_clean(capsys: pytest.Captur
                                                            tmp_path: Path) -> None:
     target = tmp_path / "accountability"
     code, out, _ = run(capsys, "init", str(target))
-    assert code == 0 and "refund-replies.yaml" in out and "roster.yaml" in out
+    assert code == 0 and "refund-replies.yaml" in out and "roster.yaml" in out and "events.jsonl" in out
     # no --now: the roster's holders start on the day init ran
     code, out, err = run(capsys, "lint", str(target), "--roster", str(target / "roster.yaml"))
     assert (code, out, err) == (0, "", "accord lint: 2 files, 0 errors, 0 warnings\n")

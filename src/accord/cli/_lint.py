@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 import jinja2
 
+from accord._time import format_time
 from accord.cli import cli
 from accord.cli._common import echo_json, now_option, parse_now
 from accord.contract import lint as linting
@@ -16,7 +17,8 @@ from accord.contract._sarif import sarif_log
 from accord.contract.model import json_schema
 from accord.errors import UsageError
 
-INIT_FILES = {"refund-replies.yaml": "refund-replies.yaml.j2", "roster.yaml": "roster.yaml.j2"}
+INIT_FILES = {"refund-replies.yaml": "refund-replies.yaml.j2", "roster.yaml": "roster.yaml.j2",
+              "events.jsonl": "events.jsonl.j2"}
 
 
 @cli.command()
@@ -65,16 +67,19 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
-@cli.command(short_help="Write a commented example contract and roster to start from.")
+@cli.command(short_help="Write an example contract, roster and events to DIR.")
 @click.argument("directory", default=".", metavar="[DIR]",
                 type=click.Path(file_okay=False, path_type=Path))
-def init(directory: Path) -> None:
-    """Write an example contract and roster to DIR (default: the current folder).
+@now_option
+def init(directory: Path, now: str | None) -> None:
+    """Write an example contract, roster and events to DIR (default: the current folder).
 
-    DIR/refund-replies.yaml is a contract for AI-drafted refund replies and
-    DIR/roster.yaml names who holds each of its roles, from today. Both are
-    commented key by key and lint clean together; edit them to describe your
-    workflow. Existing files are never overwritten.
+    DIR/refund-replies.yaml is a contract for AI-drafted refund replies,
+    DIR/roster.yaml names who holds each of its roles from today, and
+    DIR/events.jsonl is the evidence of two refund cases from the last few
+    minutes, ready for `accord record`. The contract and roster are commented
+    key by key and lint clean together; edit them to describe your workflow.
+    Existing files are never overwritten.
 
     \b
     Example:
@@ -89,11 +94,16 @@ def init(directory: Path) -> None:
                          "a file: move it away or name another DIR")
     env = jinja2.Environment(loader=jinja2.PackageLoader("accord", "_data"),
                              keep_trailing_newline=True, autoescape=False)
-    today = dt.datetime.now(dt.UTC).date().isoformat()
+    moment = parse_now(now)
+    # the sample case happened over the last ten minutes: after the roster's first day began,
+    # before now (an event may not lie in the future)
+    start = max(moment - dt.timedelta(minutes=10), moment.replace(hour=0, minute=0, second=0))
+    times = {f"t{i}": format_time(start + (moment - start) * i / 8) for i in range(7)}
     try:
         directory.mkdir(parents=True, exist_ok=True)
         for path, template in targets.items():
-            path.write_text(env.get_template(template).render(today=today, directory=directory),
+            path.write_text(env.get_template(template).render(today=moment.date().isoformat(),
+                                                              directory=directory, **times),
                             encoding="utf-8")
     except OSError as err:
         raise UsageError(f"cannot write to {directory}: {err.strerror or err}") from None
