@@ -268,5 +268,13 @@ class Ledger:
         return integrity.checkpoint(self._core.store, signer, previous, previous_source, verifier)
 
     def proof(self, seq: int, size: int | None = None) -> integrity.InclusionProof:
-        """An inclusion proof of record ``seq`` in the tree of ``size`` records (default: all)."""
+        """An inclusion proof of record ``seq`` in the tree of ``size`` records (default: all), read
+        from the stored interior hashes in O(log n). Raises UsageError for a seq or size outside
+        the log."""
         return integrity.proof(self._core.store, seq, size)
+
+    def consistency_proof(self, old: int, new: int | None = None) -> integrity.ConsistencyProof:
+        """The consistency proof that the tree of the first ``old`` records is the start of the
+        tree of ``new`` records (default: all), with both roots, read from the stored interior
+        hashes in O(log n). Raises UsageError unless 0 <= old <= new <= the log's size."""
+        return integrity.consistency_proof(self._core.store, old, new)
