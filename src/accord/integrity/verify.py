@@ -116,9 +116,22 @@ def verify(store: Store, checkpoint_text: str | None = None, verifier: Verifier 
     return report
 
 
-def _covers(height: int, index: int) -> tuple[int, int]:
-    """The first and last seq under the subtree of ``height`` and ``index``."""
-    return (index << height) + 1, (index + 1) << height
+def _subtree_failed(report: VerifyReport, height: int, index: int, problem: str) -> VerifyReport:
+    """``report`` failed with ``problem`` about the stored interior hash of ``height`` and ``index``."""
+    sane = type(height) is int and type(index) is int and 0 <= height < 64 and index >= 0  # forged: anything
+    first, last = ((index << height) + 1, (index + 1) << height) if sane else (0, 0)
+    where = {"height": height, "index": index, "first_seq": first, "last_seq": last}
+    seqs = f"seqs {first}..{last} (height {height}, index {index})"
+    return replace(_fail(report, None, problem.replace("{seqs}", seqs)), subtree=where)
+
+
+_DELETED = "the interior hash of {seqs} is missing from accord_subtree: it was deleted"
+
+
+def _altered(stored: object, computed: bytes) -> str:
+    shown = stored.hex()[:16] if isinstance(stored, bytes) else repr(stored)[:16]
+    return (f"the stored interior hash of {{seqs}} is {shown}…, but those records hash to "
+            f"{computed.hex()[:16]}…: the interior hash was altered")
 
 
 def _check_subtrees(report: VerifyReport, stored: Iterable[Subtree], kept: list[list[bytes]]) -> VerifyReport:
@@ -126,45 +139,28 @@ def _check_subtrees(report: VerifyReport, stored: Iterable[Subtree], kept: list[
     re-hashed leaves do not give: altered, missing, or stored where the log has no such subtree."""
     step = subtrees.HEIGHT
     level, expected = 0, 0  # the next hash due: kept[level][expected]
-
-    def bad(height: int, index: int, problem: str) -> VerifyReport:
-        first, last = _covers(height, index)
-        where = {"height": height, "index": index, "first_seq": first, "last_seq": last}
-        return replace(_fail(report, None, problem), subtree=where)
-
-    def missing() -> VerifyReport:
-        height = (level + 1) * step
-        first, last = _covers(height, expected)
-        return bad(height, expected, f"the interior hash of seqs {first}..{last} (height {height}, "
-                   f"index {expected}) is missing from accord_subtree: it was deleted")
-
     for height, index, digest in stored:
         at = height // step - 1 if height > 0 and height % step == 0 else -1
         if at < 0 or type(index) is not int:
-            return bad(height, index, f"accord_subtree holds a hash of height {height}, which accord never "
-                       f"stores (heights are multiples of {step}): it was forged")
+            return _subtree_failed(report, height, index, f"accord_subtree holds a hash of height "
+                                   f"{height}, which accord never stores (heights are multiples of {step}): "
+                                   "it was forged")
         while level < at:
             if level < len(kept) and expected < len(kept[level]):
-                return missing()
+                return _subtree_failed(report, (level + 1) * step, expected, _DELETED)
             level, expected = level + 1, 0
         if index > expected and level < len(kept) and expected < len(kept[level]):
-            return missing()
+            return _subtree_failed(report, height, expected, _DELETED)
         if level >= len(kept) or not 0 <= index < len(kept[level]):
-            first, last = _covers(height, index)
-            return bad(height, index, f"accord_subtree holds the hash of seqs {first}..{last} (height "
-                       f"{height}, index {index}) but the log has {report.size} records: records after "
-                       f"seq {report.size} were removed, or the hash was forged")
-        computed = kept[level][index]
-        if digest != computed:
-            first, last = _covers(height, index)
-            shown = digest.hex()[:16] if type(digest) is bytes else repr(digest)[:16]
-            return bad(height, index, f"the stored interior hash of seqs {first}..{last} (height {height}, "
-                       f"index {index}) is {shown}…, but those records hash to {computed.hex()[:16]}…: "
-                       "the interior hash was altered")
+            return _subtree_failed(report, height, index, "accord_subtree holds the hash of {seqs} but the "
+                                   f"log has {report.size} records: records after seq {report.size} were "
+                                   "removed, or the hash was forged")
+        if digest != kept[level][index]:
+            return _subtree_failed(report, height, index, _altered(digest, kept[level][index]))
         expected = index + 1
     while level < len(kept):
         if expected < len(kept[level]):
-            return missing()
+            return _subtree_failed(report, (level + 1) * step, expected, _DELETED)
         level, expected = level + 1, 0
     return report
 
@@ -381,17 +377,10 @@ def _check_subtrees_made(report: VerifyReport, made: list[Subtree],
     """``report`` failed at the first interior hash the new records complete that is not stored as
     they give it."""
     for (height, index, digest), found in zip(made, stored, strict=True):
-        first, last = _covers(height, index)
-        where = {"height": height, "index": index, "first_seq": first, "last_seq": last}
         if not found:
-            return replace(_fail(report, None, f"the interior hash of seqs {first}..{last} (height {height}, "
-                                 f"index {index}) is missing from accord_subtree: it was deleted"),
-                           subtree=where)
+            return _subtree_failed(report, height, index, _DELETED)
         if found[0] != digest:
-            return replace(_fail(report, None, f"the stored interior hash of seqs {first}..{last} (height "
-                                 f"{height}, index {index}) is {found[0].hex()[:16]}…, but those records "
-                                 f"hash to {digest.hex()[:16]}…: the interior hash was altered"),
-                           subtree=where)
+            return _subtree_failed(report, height, index, _altered(found[0], digest))
     return report
 
 
