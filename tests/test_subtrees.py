@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import accord.ledger
 from accord.errors import IntegrityError
-from accord.integrity import merkle, subtrees
+from accord.integrity import merkle, proofs, subtrees
 from accord.integrity import verify as integrity
 from accord.integrity.checkpoint import load_signer, write_keypair
 from accord.runtime.writer import Batch
@@ -201,11 +201,11 @@ def test_every_proof_of_a_small_ledger_on_every_backend(store: Store,
     assert stored(store) == expected(leaves, 2)
     for size in range(1, 46):
         for seq in range(1, size + 1):
-            p = integrity.proof(store, seq, size)
+            p = proofs.proof(store, seq, size)
             assert (p.leaf_hash, p.root) == (leaves[seq - 1], merkle.root(leaves[:size]))
             assert list(p.path) == merkle.inclusion_proof(leaves, seq - 1, size)
         for old in range(size + 1):
-            c = integrity.consistency_proof(store, old, size)
+            c = proofs.consistency_proof(store, old, size)
             assert (c.old_root, c.root) == (merkle.root(leaves[:old]), merkle.root(leaves[:size]))
             assert list(c.hashes) == merkle.consistency_proof(leaves, old, size)
     assert integrity.verify(store).ok
@@ -231,8 +231,8 @@ def test_random_proofs_from_the_store_equal_those_over_every_leaf(grown: Store, 
     leaves = all_leaves(grown)
     size = data.draw(st.integers(1, len(leaves)))
     seq, old = data.draw(st.integers(1, size)), data.draw(st.integers(0, size))
-    assert list(integrity.proof(grown, seq, size).path) == merkle.inclusion_proof(leaves, seq - 1, size)
-    assert list(integrity.consistency_proof(grown, old, size).hashes) == \
+    assert list(proofs.proof(grown, seq, size).path) == merkle.inclusion_proof(leaves, seq - 1, size)
+    assert list(proofs.consistency_proof(grown, old, size).hashes) == \
         merkle.consistency_proof(leaves, old, size)
 
 
@@ -243,13 +243,13 @@ def test_proofs_at_sizes_across_tile_boundaries(grown: Store) -> None:
     leaves = all_leaves(grown)
     assert stored(grown) == expected(leaves, 8) and len(stored(grown)[8]) == 5
     for size in BOUNDARIES:
-        assert integrity.proof(grown, 1, size).root == merkle.root(leaves[:size])
+        assert proofs.proof(grown, 1, size).root == merkle.root(leaves[:size])
         for seq in {1, 255, 256, 257, 512, 513, size - 1, size} & set(range(1, size + 1)):
-            path = integrity.proof(grown, seq, size).path
+            path = proofs.proof(grown, seq, size).path
             assert list(path) == merkle.inclusion_proof(leaves, seq - 1, size)
         for old in BOUNDARIES:
             if old <= size:
-                assert list(integrity.consistency_proof(grown, old, size).hashes) == \
+                assert list(proofs.consistency_proof(grown, old, size).hashes) == \
                     merkle.consistency_proof(leaves, old, size)
 
 
