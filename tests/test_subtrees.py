@@ -335,6 +335,9 @@ def test_verify_names_a_tampered_interior_hash(db_url: str, statement: str, inde
     assert report.subtree == {"height": 8, "index": index, "first_seq": first, "last_seq": first + 255}
     code, out, _ = cli(capsys, db_url, "verify")
     assert code == 1 and out.startswith("TAMPERED: ") and f"seqs {first}..{first + 255}" in out
+    if statement.startswith("DELETE"):  # a proof that needs the deleted hash says so, and where
+        code, _, err = cli(capsys, db_url, "proof", "300")
+        assert code == 1 and "missing stored interior hashes of height 8" in err
 
 
 def test_checkpoint_since_an_earlier_one_checks_the_interior_hashes(
