@@ -24,6 +24,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/verify.py
+	$(BIN)/python bench/proof.py
 	$(BIN)/python bench/route.py
 	$(BIN)/python bench/cel.py
 	$(BIN)/python bench/incident.py

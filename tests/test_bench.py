@@ -31,6 +31,7 @@ def test_incident_benchmark_quick_run_prints_its_figures() -> None:
     ("ingest.py", ["--events", "2000", "--single", "100"],
      ["(a) batches of 1,000: accord", "(b) one event per transaction: accord", "bytes stored per record:"]),
     ("verify.py", ["--events", "3000"], ["log:", "verify: accord"]),
+    ("proof.py", ["--sizes", "300,3000", "--proofs", "20"], ["proof at 3,000 / at 300:", "merkle.root over"]),
     ("route.py", ["--decisions", "2000", "--events", "1000"], ["routing:", "ingest (batches of 1,000)"]),
     ("cel.py", ["--cases", "200", "--repeat", "1"], ["200 cases, best of 1", "accord / raw eval:"]),
 ])

@@ -19,7 +19,7 @@ from tests.cli_scenarios import cli, opened, output, plain_sql, write_contract, 
 from tests.helpers import PgRoles, refund_contract
 
 Capsys = pytest.CaptureFixture[str]
-TABLES = ("accord_log", "accord_meta", "alembic_version")
+TABLES = ("accord_log", "accord_subtree", "accord_meta", "alembic_version")
 PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 
 
@@ -79,6 +79,8 @@ GAP = ("INSERT INTO accord_log SELECT seq + 10, case_id, type, canonical, leaf_h
     ("DROP TRIGGER accord_log_append_at_head ON accord_log", "must be owner"),
     ("ALTER TABLE accord_log DROP CONSTRAINT accord_log_seq_from_1", "must be owner"),
     ("ALTER TABLE accord_meta DISABLE TRIGGER ALL", "must be owner"),
+    ("ALTER TABLE accord_subtree DISABLE TRIGGER ALL", "must be owner"),
+    ("DROP TRIGGER accord_subtree_no_update ON accord_subtree", "must be owner"),
     ("DROP TABLE accord_log", "must be owner"),
     ("CREATE TRIGGER forged BEFORE INSERT ON accord_log FOR EACH ROW "
      "EXECUTE FUNCTION accord_log_append_at_head()", "permission denied"),
@@ -89,6 +91,9 @@ GAP = ("INSERT INTO accord_log SELECT seq + 10, case_id, type, canonical, leaf_h
     ("DELETE FROM accord_meta", "permission denied"),
     ("TRUNCATE accord_meta", "permission denied"),
     ("INSERT INTO accord_meta (key, value) VALUES ('note', 'x')", "permission denied"),
+    ("UPDATE accord_subtree SET hash = 'x'", "permission denied"),
+    ("DELETE FROM accord_subtree", "permission denied"),
+    ("TRUNCATE accord_subtree", "permission denied"),
     ("UPDATE alembic_version SET version_num = '0001'", "permission denied"),
     ("SET session_replication_role = replica", "permission denied"),
     (GAP, "goes at the end"),
@@ -110,10 +115,12 @@ def test_db_migrate_grants_exactly_what_accord_needs_and_again_changes_nothing(
     code, out, _ = cli(capsys, pg_url, "db", "migrate", "--writer", pg_roles.writer,
                        "--reader", pg_roles.reader)
     assert code == 0 and f"(created), owned by {sa.engine.make_url(pg_url).username}" in out
-    writer = {"accord_log": {"SELECT", "INSERT"}, "accord_meta": {"SELECT"}, "alembic_version": {"SELECT"}}
+    writer = {"accord_log": {"SELECT", "INSERT"}, "accord_subtree": {"SELECT", "INSERT"},
+              "accord_meta": {"SELECT"}, "alembic_version": {"SELECT"}}
     reader = {t: {"SELECT"} for t in TABLES}
     assert held(pg_url, pg_roles.writer) == writer and held(pg_url, pg_roles.reader) == reader
-    plain_sql(pg_url, f'GRANT ALL ON accord_log, accord_meta TO "{pg_roles.writer}"')  # too much, by hand
+    # too much, by hand
+    plain_sql(pg_url, f'GRANT ALL ON accord_log, accord_subtree, accord_meta TO "{pg_roles.writer}"')
     code, out, _ = cli(capsys, pg_url, "db", "migrate", "--writer", pg_roles.writer,
                        "--reader", pg_roles.reader)
     assert code == 0 and "(already current)" in out
@@ -125,16 +132,22 @@ def test_db_migrate_grants_exactly_what_accord_needs_and_again_changes_nothing(
 def test_db_migrate_upgrades_an_older_ledger_that_a_writer_may_not(
         pg_url: str, pg_roles: PgRoles, tmp_path: Path, capsys: Capsys,
         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The upgrade is the owner's; the writer's grants on the log carry over to the table it adds."""
+    from accord.store import privileges
     from accord.store import sql as store_sql
 
     with monkeypatch.context() as patch:  # a ledger migrated by an earlier accord
-        patch.setattr(store_sql, "HEAD_REVISION", "0007")
+        patch.setattr(store_sql, "HEAD_REVISION", "0008")
+        before = {t: p for t, p in privileges.WRITER.items() if t != "accord_subtree"}
+        patch.setattr(privileges, "WRITER", before)
         writer = migrated_as_writer(capsys, pg_url, pg_roles)
     code, _, err = cli(capsys, writer, "contract", "apply", write_contract(tmp_path))
-    assert code == 2 and "has schema 0007 (accord needs 0008) and this role may not upgrade it" in err
+    assert code == 2 and (f"has schema 0008 (accord needs {store_sql.HEAD_REVISION}) and this role may not "
+                          "upgrade it") in err
     assert "run `accord db migrate` as the role that owns accord's tables" in err
     code, out, _ = cli(capsys, pg_url, "db", "migrate")
-    assert code == 0 and "(upgraded from 0007)" in out
+    assert code == 0 and "(upgraded from 0008)" in out
+    assert held(pg_url, pg_roles.writer)["accord_subtree"] == {"SELECT", "INSERT"}
     code, _, err = cli(capsys, writer, "contract", "apply", write_contract(tmp_path))
     assert code == 0, err
 
@@ -228,9 +241,10 @@ def test_sqlite_db_migrate_creates_and_upgrades_the_file_and_roles_do_not_apply(
         code, out, _ = cli(capsys, sqlite_url, "db", "migrate")
     assert code == 0 and out.endswith("schema 0007 (created)\n")
     code, out, _ = cli(capsys, sqlite_url, "db", "migrate")
-    assert code == 0 and out.endswith("schema 0008 (upgraded from 0007)\n")
+    assert code == 0 and out.endswith(f"schema {store_sql.HEAD_REVISION} (upgraded from 0007)\n")
     code, out, err = cli(capsys, sqlite_url, "db", "migrate", "--writer", "accord_writer", "--json")
-    assert code == 0 and json.loads(out)["found"] == "0008" and json.loads(out)["grants"] == []
+    assert code == 0 and json.loads(out)["found"] == store_sql.HEAD_REVISION
+    assert json.loads(out)["grants"] == []
     assert "SQLite has no roles: --writer and --reader do not apply" in err
     with accord.open(sqlite_url) as ledger:
         assert ledger.store.owns_log is False  # type: ignore[attr-defined]

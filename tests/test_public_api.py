@@ -9,10 +9,10 @@ import accord.testing
 def test_the_front_door_exports_exactly_these_names() -> None:
     assert accord.__all__ == [
         "AccordError", "ActionRefused", "AppliedContract", "AppliedRoster", "Case", "CaseSummary", "CaseView",
-        "ContractRefused", "DrillReport", "Escalation", "EventRefused", "Finding", "IncidentOpened",
-        "IncidentReview", "IncidentSummary", "InclusionProof", "IntegrityError", "InvalidFile",
-        "LearningAction", "Ledger", "NotFound", "QueueItem", "Recorded", "Route", "StoredEvent",
-        "VerifyReport", "WorkflowReadiness", "open",
+        "ConsistencyProof", "ContractRefused", "DrillReport", "Escalation", "EventRefused", "Finding",
+        "IncidentOpened", "IncidentReview", "IncidentSummary", "InclusionProof", "IntegrityError",
+        "InvalidFile", "LearningAction", "Ledger", "NotFound", "QueueItem", "Recorded", "Route",
+        "StoredEvent", "VerifyReport", "WorkflowReadiness", "open",
     ]
 
 

@@ -18,7 +18,8 @@ from accord.errors import (
     InvalidFile,
     NotFound,
 )
-from accord.integrity.verify import InclusionProof, VerifyReport
+from accord.integrity.proofs import ConsistencyProof, InclusionProof
+from accord.integrity.verify import VerifyReport
 from accord.ledger import Ledger, open
 from accord.review.drill import DrillReport, WorkflowReadiness
 from accord.review.incidents import IncidentOpened, IncidentReview, IncidentSummary
@@ -41,6 +42,7 @@ __all__ = [
     "Case",
     "CaseSummary",
     "CaseView",
+    "ConsistencyProof",
     "ContractRefused",
     "DrillReport",
     "Escalation",

@@ -43,7 +43,7 @@ Errors are `accord.AccordError` subclasses whose message is written for a person
 _RESULTS = ("AppliedContract", "AppliedRoster", "Recorded", "Route", "CaseView", "CaseSummary",
             "StoredEvent", "QueueItem", "Escalation", "Finding", "IncidentOpened", "IncidentReview",
             "IncidentSummary", "LearningAction", "DrillReport", "WorkflowReadiness", "VerifyReport",
-            "InclusionProof")
+            "InclusionProof", "ConsistencyProof")
 _ERRORS = ("AccordError", "InvalidFile", "ContractRefused", "EventRefused", "ActionRefused", "NotFound",
            "UsageError", "IntegrityError", "CheckpointError", "StorageError")
 

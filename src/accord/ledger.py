@@ -16,6 +16,7 @@ from accord._progress import Progress
 from accord.case import Case, When, open_or_resume
 from accord.contract.applying import document, lint_for_apply
 from accord.contract.model import Contract, Roster
+from accord.integrity import proofs
 from accord.integrity import verify as integrity
 from accord.integrity.checkpoint import Signer, Verifier
 from accord.review import drill as drilling
@@ -267,6 +268,14 @@ class Ledger:
         checkpoint and the records since. Raises IntegrityError, signing nothing, otherwise."""
         return integrity.checkpoint(self._core.store, signer, previous, previous_source, verifier)
 
-    def proof(self, seq: int, size: int | None = None) -> integrity.InclusionProof:
-        """An inclusion proof of record ``seq`` in the tree of ``size`` records (default: all)."""
-        return integrity.proof(self._core.store, seq, size)
+    def proof(self, seq: int, size: int | None = None) -> proofs.InclusionProof:
+        """An inclusion proof of record ``seq`` in the tree of ``size`` records (default: all), read
+        from the stored interior hashes in O(log n). Raises UsageError for a seq or size outside
+        the log."""
+        return proofs.proof(self._core.store, seq, size)
+
+    def consistency_proof(self, old: int, new: int | None = None) -> proofs.ConsistencyProof:
+        """The consistency proof that the tree of the first ``old`` records is the start of the
+        tree of ``new`` records (default: all), with both roots, read from the stored interior
+        hashes in O(log n). Raises UsageError unless 0 <= old <= new <= the log's size."""
+        return proofs.consistency_proof(self._core.store, old, new)

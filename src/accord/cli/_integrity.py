@@ -106,9 +106,11 @@ def verify(ctx: click.Context, checkpoint_file: str | None, pub_file: str | None
         if report.ok:
             verb = "verifies" if report.size == 1 else "verify"
             click.echo(f"ok: {counted(report.size, 'record')} {verb}; root {report.as_json()['root']}")
+        elif report.first_bad is not None:
+            click.echo(f"TAMPERED: first bad seq {report.first_bad}: {report.problem}")
         else:
-            click.echo(f"TAMPERED: first bad seq {report.first_bad}: {report.problem}"
-                       if report.first_bad is not None else f"CHECKPOINT FAILED: {report.problem}")
+            click.echo(f"TAMPERED: {report.problem}" if report.subtree is not None
+                       else f"CHECKPOINT FAILED: {report.problem}")
         if report.checkpoint is not None:
             cp = report.checkpoint
             sig = {"not_checked": "signature not checked (no --pub given)",

@@ -22,7 +22,9 @@ __all__ = [
     "HASH_SIZE",
     "ProofError",
     "consistency_proof",
+    "consistency_ranges",
     "inclusion_proof",
+    "inclusion_ranges",
     "leaf_hash",
     "node_hash",
     "root",
@@ -82,6 +84,58 @@ def _split(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
 
+def inclusion_ranges(index: int, size: int) -> list[tuple[int, int]]:
+    """The leaf ranges ``[start, end)`` whose tree hashes, in order, are the audit path of leaf
+    ``index`` in the tree of ``size`` leaves (RFC 9162 §2.1.3.1), from the leaf up to the root.
+
+    Each range is a node of that tree: ``start`` is a multiple of the smallest power of two
+    not below its length. Raises ValueError unless ``0 <= index < size``.
+    """
+    if not 0 <= index < size:
+        raise ValueError(f"no leaf {index} in a tree of size {size}")
+    path: list[tuple[int, int]] = []
+    start, end = 0, size
+    while end - start > 1:  # PATH(m, D[n]), walking down; siblings collected bottom-up at the end
+        k = _split(end - start)
+        if index - start < k:
+            path.append((start + k, end))
+            end = start + k
+        else:
+            path.append((start, start + k))
+            start += k
+    path.reverse()
+    return path
+
+
+def consistency_ranges(old_size: int, new_size: int) -> list[tuple[int, int]]:
+    """The leaf ranges ``[start, end)`` whose tree hashes, in order, are the consistency proof
+    (RFC 9162 §2.1.4.1) from the tree of ``old_size`` leaves to the tree of ``new_size``.
+
+    Empty when ``old_size`` is 0 or equals ``new_size``; each range lies wholly below
+    ``old_size`` or wholly above it. Raises ValueError unless ``0 <= old_size <= new_size``.
+    """
+    if not 0 <= old_size <= new_size:
+        raise ValueError(f"no consistency proof from size {old_size} to {new_size}")
+    if old_size in (0, new_size):
+        return []
+    proof: list[tuple[int, int]] = []
+    m, start, end, whole = old_size, 0, new_size, True  # SUBPROOF(m, D[start:end], whole)
+    while m != end - start:
+        k = _split(end - start)
+        if m <= k:
+            proof.append((start + k, end))
+            end = start + k
+        else:
+            proof.append((start, start + k))
+            m -= k
+            start += k
+            whole = False
+    if not whole:
+        proof.append((start, end))
+    proof.reverse()
+    return proof
+
+
 def inclusion_proof(leaf_hashes: Sequence[bytes], index: int, size: int) -> list[bytes]:
     """The audit path (RFC 9162 §2.1.3.1) of leaf ``index`` in the tree of the first ``size`` leaves.
 
@@ -91,18 +145,7 @@ def inclusion_proof(leaf_hashes: Sequence[bytes], index: int, size: int) -> list
     """
     if not 0 <= index < size <= len(leaf_hashes):
         raise ValueError(f"no leaf {index} in a tree of size {size} built from {len(leaf_hashes)} leaves")
-    path: list[bytes] = []
-    start, end = 0, size
-    while end - start > 1:  # PATH(m, D[n]), walking down; siblings collected bottom-up at the end
-        k = _split(end - start)
-        if index - start < k:
-            path.append(_mth(leaf_hashes, start + k, end))
-            end = start + k
-        else:
-            path.append(_mth(leaf_hashes, start, start + k))
-            start += k
-    path.reverse()
-    return path
+    return [_mth(leaf_hashes, start, end) for start, end in inclusion_ranges(index, size)]
 
 
 def consistency_proof(leaf_hashes: Sequence[bytes], old_size: int, new_size: int) -> list[bytes]:
@@ -115,24 +158,7 @@ def consistency_proof(leaf_hashes: Sequence[bytes], old_size: int, new_size: int
     if not 0 <= old_size <= new_size <= len(leaf_hashes):
         raise ValueError(f"no consistency proof from size {old_size} to {new_size} "
                          f"over {len(leaf_hashes)} leaves")
-    if old_size in (0, new_size):
-        return []
-    proof: list[bytes] = []
-    m, start, end, whole = old_size, 0, new_size, True  # SUBPROOF(m, D[start:end], whole)
-    while m != end - start:
-        k = _split(end - start)
-        if m <= k:
-            proof.append(_mth(leaf_hashes, start + k, end))
-            end = start + k
-        else:
-            proof.append(_mth(leaf_hashes, start, start + k))
-            m -= k
-            start += k
-            whole = False
-    if not whole:
-        proof.append(_mth(leaf_hashes, start, end))
-    proof.reverse()
-    return proof
+    return [_mth(leaf_hashes, start, end) for start, end in consistency_ranges(old_size, new_size)]
 
 
 def _short(digest: bytes) -> str:

@@ -2,8 +2,9 @@
 
 A write is one transaction: the store's write lock, the head, the book brought
 current, then the caller's ``build`` stamping new records on a :class:`Batch`
-(canonical bytes, leaf hash, chain hash, in seq order), then the append and the
-commit — or, when ``build`` found problems, nothing at all.
+(canonical bytes, leaf hash, chain hash, in seq order), then the append of the
+records and of the Merkle tree's interior hashes they complete, and the commit —
+or, when ``build`` found problems, nothing at all.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from accord._time import format_time
 from accord.errors import ActionRefused, EventProblem, EventRefused
 from accord.integrity.canonical import canonical_envelope
 from accord.integrity.merkle import leaf_hash
+from accord.integrity.subtrees import Growth
 from accord.runtime.book import CONFIG_TYPES, Book
 from accord.store.ports import Clock, Head, Row, Store
 from accord.store.ports import Writer as StoreWriter
@@ -42,7 +44,7 @@ class Batch:
     committed before the whole batch is.
     """
 
-    __slots__ = ("chain", "changes_config", "client_events", "first", "flushed", "head", "missing",
+    __slots__ = ("chain", "changes_config", "client_events", "first", "flushed", "growth", "head", "missing",
                  "new_head", "problems", "recorded_at", "routes", "rows", "unlisted")
 
     def __init__(self, head: Head, recorded_at: str) -> None:
@@ -63,6 +65,8 @@ class Batch:
         self.changes_config = False  # stamps a contract or roster
         self.new_head = head
         """The log's head with this batch appended; set on commit."""
+        self.growth: Growth | None = None
+        """The interior hashes the flushed rows complete (made at the first flush)."""
 
     @property
     def next_seq(self) -> int:
@@ -75,9 +79,13 @@ class Batch:
         return self.flushed + len(self.rows)
 
     def flush(self, writer: StoreWriter) -> None:
-        """Append the rows stamped so far to the transaction (committed with it, or not at all)."""
+        """Append the rows stamped so far to the transaction, and the interior hashes of the
+        Merkle tree they complete (committed with it, or not at all)."""
         if self.rows:
             writer.append(self.rows)
+            if self.growth is None:
+                self.growth = Growth(self.head.size, writer.tree_hashes)
+            writer.append_subtrees(self.growth.extend([row.leaf_hash for row in self.rows]))
             self.flushed += len(self.rows)
             self.rows = []
 

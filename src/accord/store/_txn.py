@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from accord.errors import StorageError
-from accord.store.ports import CHAIN_START, INDEXED_KINDS, Head, Row, require_indexed
+from accord.store.ports import CHAIN_START, INDEXED_KINDS, Head, Row, Subtree, require_indexed
 
 # Only the INDEXED_KINDS are in the partial index accord_log_kind (migration 0002). A
 # query names the index's predicate word for word, because SQLite uses a partial index
@@ -22,6 +22,10 @@ _HEAD = "SELECT seq, chain_hash FROM accord_log ORDER BY seq DESC LIMIT 1"
 _INSERT = {  # by the driver's placeholder; SQLite's OR ROLLBACK: see _Txn.append
     "?": f"INSERT OR ROLLBACK INTO accord_log ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
     "%s": f"INSERT INTO accord_log ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+}
+_INSERT_SUBTREE = {
+    "?": "INSERT OR ROLLBACK INTO accord_subtree (height, idx, hash) VALUES (?, ?, ?)",
+    "%s": "INSERT INTO accord_subtree (height, idx, hash) VALUES (%s, %s, %s)",
 }
 _SCAN_BATCH = 5000
 
@@ -123,6 +127,25 @@ class _Txn:
         finally:
             cur.close()
 
+    def tree_hashes(self, height: int, start: int, stop: int) -> list[bytes]:
+        m = self.mark
+        if height == 0:
+            sql = f"SELECT leaf_hash FROM accord_log WHERE seq > {m} AND seq <= {m} ORDER BY seq"
+            params: tuple[int, ...] = (start, stop)
+        else:
+            sql = (f"SELECT hash FROM accord_subtree WHERE height = {m} AND idx >= {m} AND idx < {m} "
+                   "ORDER BY idx")
+            params = (height, start, stop)
+        return [bytes(r[0]) for r in self._all(sql, params)]
+
+    def subtrees(self) -> Iterator[Subtree]:
+        cur = self.dbapi.cursor()
+        try:
+            cur.execute("SELECT height, idx, hash FROM accord_subtree ORDER BY height, idx")
+            yield from map(Subtree._make, cur)
+        finally:
+            cur.close()
+
     def chain_hashes(self, seqs: Collection[int]) -> dict[int, bytes]:
         wanted = list(seqs)
         found: dict[int, bytes] = {}
@@ -158,6 +181,17 @@ class _Txn:
         cur = self.dbapi.cursor()
         try:
             cur.executemany(self._insert, rows)
+        finally:
+            cur.close()
+
+    def append_subtrees(self, subtrees: list[Subtree]) -> None:
+        """Insert interior hashes (a Subtree is a tuple in column order), as :meth:`append` does."""
+        if not subtrees:
+            return
+        self.still_open()
+        cur = self.dbapi.cursor()
+        try:
+            cur.executemany(_INSERT_SUBTREE[self.mark], subtrees)
         finally:
             cur.close()
 

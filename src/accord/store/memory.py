@@ -9,7 +9,7 @@ import threading
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 
-from accord.store.ports import CHAIN_START, Head, Row, require_indexed
+from accord.store.ports import CHAIN_START, Head, Row, Subtree, require_indexed
 
 __all__ = ["MemoryStore"]
 
@@ -21,29 +21,34 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self.rows: list[Row] = []
+        self.subtree_hashes: dict[tuple[int, int], bytes] = {}
+        """The stored interior hashes by (height, index)."""
         self.meta_values = {"origin": "accord.ledger/memory"}
         self._lock = threading.RLock()
 
     @contextmanager
     def reading(self) -> Iterator[_MemoryTxn]:
         with self._lock:
-            yield _MemoryTxn(self, list(self.rows))
+            yield _MemoryTxn(self, list(self.rows), dict(self.subtree_hashes))
 
     @contextmanager
     def writing(self) -> Iterator[_MemoryTxn]:
         with self._lock:
-            txn = _MemoryTxn(self, list(self.rows))
+            txn = _MemoryTxn(self, list(self.rows), dict(self.subtree_hashes))
             yield txn
             self.rows = txn.rows
+            self.subtree_hashes = txn.subtree_hashes
 
     def close(self) -> None:
         return None
 
 
 class _MemoryTxn:
-    def __init__(self, store: MemoryStore, rows: list[Row]) -> None:
+    def __init__(self, store: MemoryStore, rows: list[Row],
+                 subtree_hashes: dict[tuple[int, int], bytes]) -> None:
         self.store = store
         self.rows = rows
+        self.subtree_hashes = subtree_hashes
 
     def head(self) -> Head:
         return Head(self.rows[-1].seq, self.rows[-1].chain_hash) if self.rows else Head(0, CHAIN_START)
@@ -72,6 +77,15 @@ class _MemoryTxn:
     def leaf_hashes(self, size: int) -> list[bytes]:
         return [r.leaf_hash for r in self.rows[:size]]
 
+    def tree_hashes(self, height: int, start: int, stop: int) -> list[bytes]:
+        if height == 0:
+            return [r.leaf_hash for r in self.rows[max(start, 0):stop]]
+        found = (self.subtree_hashes.get((height, i)) for i in range(start, stop))
+        return [h for h in found if h is not None]
+
+    def subtrees(self) -> Iterator[Subtree]:
+        return iter([Subtree(h, i, digest) for (h, i), digest in sorted(self.subtree_hashes.items())])
+
     def chain_hashes(self, seqs: Collection[int]) -> dict[int, bytes]:
         wanted = set(seqs)
         return {r.seq: r.chain_hash for r in self.rows if r.seq in wanted}
@@ -85,3 +99,9 @@ class _MemoryTxn:
 
     def append(self, rows: list[Row]) -> None:
         self.rows.extend(rows)
+
+    def append_subtrees(self, subtrees: list[Subtree]) -> None:
+        for height, index, digest in subtrees:
+            if (height, index) in self.subtree_hashes:  # as the SQL store's primary key refuses
+                raise ValueError(f"interior hash of height {height}, index {index} is already stored")
+            self.subtree_hashes[(height, index)] = digest

@@ -1,8 +1,10 @@
 """The seams between accord's core and the world: the `Store` and the `Clock`.
 
 The store knows rows, not rules: the service builds each row (canonical bytes,
-leaf hash, chain hash) and the store appends it inside one write transaction
-that also serialises writers, so the chain never forks.
+leaf hash, chain hash) and the interior hashes of the Merkle tree those rows
+complete, and the store appends them inside one write transaction that also
+serialises writers, so the chain never forks and the tree's stored hashes never
+disagree with a committed log.
 """
 
 from __future__ import annotations
@@ -45,6 +47,15 @@ class Row(NamedTuple):
     """The client's own id of the event, when it gave one (unique in the ledger)."""
 
 
+class Subtree(NamedTuple):
+    """One stored interior hash of the log's Merkle tree: the root of the perfect subtree of
+    ``2**height`` leaves with index ``idx`` (leaves ``idx·2**height`` onwards, seqs one more)."""
+
+    height: int
+    idx: int
+    hash: bytes
+
+
 class Head(NamedTuple):
     size: int
     chain_hash: bytes
@@ -74,6 +85,14 @@ class Reader(Protocol):
     def leaf_hashes(self, size: int) -> list[bytes]:
         """The stored leaf hashes of seqs 1..size."""
 
+    def tree_hashes(self, height: int, start: int, stop: int) -> list[bytes]:
+        """The stored hashes of the perfect subtrees of ``2**height`` leaves with index
+        ``start <= i < stop``, in index order, leaving out any not stored. Height 0 reads the leaf
+        hashes of seqs start+1..stop from the log; a greater height, the stored interior hashes."""
+
+    def subtrees(self) -> Iterator[Subtree]:
+        """Every stored interior hash, by height then index, streamed."""
+
     def known_ids(self, event_ids: Collection[str]) -> set[str]:
         """Which of these client event ids are already stored."""
 
@@ -86,6 +105,9 @@ class Reader(Protocol):
 class Writer(Reader, Protocol):
     def append(self, rows: list[Row]) -> None:
         """Append rows (seqs continue the head); committed when the `writing` block exits."""
+
+    def append_subtrees(self, subtrees: list[Subtree]) -> None:
+        """Store interior hashes the rows appended in this transaction complete; committed with them."""
 
 
 class Store(Protocol):

@@ -20,10 +20,13 @@ from accord.errors import StorageError, UsageError
 from accord.store import sql
 from accord.store.sql import ALTERS_LOG, SqlStore
 
-WRITER = {"accord_log": "SELECT, INSERT", "accord_meta": "SELECT", "alembic_version": "SELECT"}
+WRITER = {"accord_log": "SELECT, INSERT", "accord_subtree": "SELECT, INSERT", "accord_meta": "SELECT",
+          "alembic_version": "SELECT"}
 """What a writer role is granted on each of accord's tables: no UPDATE, DELETE, TRUNCATE,
-REFERENCES or TRIGGER. The write lock (pg_advisory_xact_lock) needs no privilege."""
-READER = {"accord_log": "SELECT", "accord_meta": "SELECT", "alembic_version": "SELECT"}
+REFERENCES or TRIGGER (a write appends records and the interior hashes they complete). The
+write lock (pg_advisory_xact_lock) needs no privilege."""
+READER = {"accord_log": "SELECT", "accord_subtree": "SELECT", "accord_meta": "SELECT",
+          "alembic_version": "SELECT"}
 """What a reader role (an auditor's `verify`, `export`, `checkpoint`) is granted."""
 
 
@@ -107,8 +110,8 @@ def _schema(conn: sa.Connection) -> str:
     """The schema of accord's tables (the first on the search path, where migrations made them)."""
     found = conn.exec_driver_sql(
         "SELECT DISTINCT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE c.oid IN (to_regclass('accord_log'), to_regclass('accord_meta'), "
-        "to_regclass('alembic_version'))").scalars().all()
+        "WHERE c.oid IN (to_regclass('accord_log'), to_regclass('accord_subtree'), "
+        "to_regclass('accord_meta'), to_regclass('alembic_version'))").scalars().all()
     if len(found) != 1:
         raise StorageError(f"accord's tables are not in one schema (found {', '.join(found) or 'none'}); "
                            "set the search path to the ledger's schema in the URL "
