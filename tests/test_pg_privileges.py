@@ -19,7 +19,7 @@ from tests.cli_scenarios import cli, opened, output, plain_sql, write_contract, 
 from tests.helpers import PgRoles, refund_contract
 
 Capsys = pytest.CaptureFixture[str]
-TABLES = ("accord_log", "accord_meta", "alembic_version")
+TABLES = ("accord_log", "accord_meta", "alembic_version", "accord_tokens", "accord_token_revoked")
 PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 
 
@@ -90,6 +90,8 @@ GAP = ("INSERT INTO accord_log SELECT seq + 10, case_id, type, canonical, leaf_h
     ("TRUNCATE accord_meta", "permission denied"),
     ("INSERT INTO accord_meta (key, value) VALUES ('note', 'x')", "permission denied"),
     ("UPDATE alembic_version SET version_num = '0001'", "permission denied"),
+    ("DELETE FROM accord_token_revoked", "permission denied"),
+    ("UPDATE accord_tokens SET expires = NULL", "permission denied"),
     ("SET session_replication_role = replica", "permission denied"),
     (GAP, "goes at the end"),
 ])
@@ -110,7 +112,8 @@ def test_db_migrate_grants_exactly_what_accord_needs_and_again_changes_nothing(
     code, out, _ = cli(capsys, pg_url, "db", "migrate", "--writer", pg_roles.writer,
                        "--reader", pg_roles.reader)
     assert code == 0 and f"(created), owned by {sa.engine.make_url(pg_url).username}" in out
-    writer = {"accord_log": {"SELECT", "INSERT"}, "accord_meta": {"SELECT"}, "alembic_version": {"SELECT"}}
+    writer = {"accord_log": {"SELECT", "INSERT"}, "accord_meta": {"SELECT"}, "alembic_version": {"SELECT"},
+              "accord_tokens": {"SELECT", "INSERT"}, "accord_token_revoked": {"SELECT", "INSERT"}}
     reader = {t: {"SELECT"} for t in TABLES}
     assert held(pg_url, pg_roles.writer) == writer and held(pg_url, pg_roles.reader) == reader
     plain_sql(pg_url, f'GRANT ALL ON accord_log, accord_meta TO "{pg_roles.writer}"')  # too much, by hand
@@ -131,7 +134,7 @@ def test_db_migrate_upgrades_an_older_ledger_that_a_writer_may_not(
         patch.setattr(store_sql, "HEAD_REVISION", "0007")
         writer = migrated_as_writer(capsys, pg_url, pg_roles)
     code, _, err = cli(capsys, writer, "contract", "apply", write_contract(tmp_path))
-    assert code == 2 and "has schema 0007 (accord needs 0008) and this role may not upgrade it" in err
+    assert code == 2 and "has schema 0007 (accord needs 0009) and this role may not upgrade it" in err
     assert "run `accord db migrate` as the role that owns accord's tables" in err
     code, out, _ = cli(capsys, pg_url, "db", "migrate")
     assert code == 0 and "(upgraded from 0007)" in out
@@ -228,9 +231,9 @@ def test_sqlite_db_migrate_creates_and_upgrades_the_file_and_roles_do_not_apply(
         code, out, _ = cli(capsys, sqlite_url, "db", "migrate")
     assert code == 0 and out.endswith("schema 0007 (created)\n")
     code, out, _ = cli(capsys, sqlite_url, "db", "migrate")
-    assert code == 0 and out.endswith("schema 0008 (upgraded from 0007)\n")
+    assert code == 0 and out.endswith("schema 0009 (upgraded from 0007)\n")
     code, out, err = cli(capsys, sqlite_url, "db", "migrate", "--writer", "accord_writer", "--json")
-    assert code == 0 and json.loads(out)["found"] == "0008" and json.loads(out)["grants"] == []
+    assert code == 0 and json.loads(out)["found"] == "0009" and json.loads(out)["grants"] == []
     assert "SQLite has no roles: --writer and --reader do not apply" in err
     with accord.open(sqlite_url) as ledger:
         assert ledger.store.owns_log is False  # type: ignore[attr-defined]

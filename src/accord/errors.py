@@ -116,6 +116,14 @@ class NotFound(AccordError):
     """A case, contract, incident or learning action that does not exist."""
 
 
+class Unauthorized(AccordError):
+    """A request whose API token is missing, malformed, unknown, revoked or expired."""
+
+
+class Forbidden(AccordError):
+    """An act the caller's token and roles do not allow; nothing was changed."""
+
+
 class UsageError(AccordError):
     """A command used wrongly: a bad flag value, a missing option."""
 

@@ -31,6 +31,8 @@ from accord.runtime.events import SYSTEM_ACTOR
 from accord.runtime.findings import Finding, find
 from accord.runtime.queues import Escalation, QueueItem
 from accord.runtime.recording import Recorded
+from accord.service import tokens
+from accord.service.tokens import Caller, TokenCreated, TokenInfo
 from accord.store.ports import Clock, Store
 from accord.store.stored import StoredEvent
 
@@ -270,3 +272,30 @@ class Ledger:
     def proof(self, seq: int, size: int | None = None) -> integrity.InclusionProof:
         """An inclusion proof of record ``seq`` in the tree of ``size`` records (default: all)."""
         return integrity.proof(self._core.store, seq, size)
+
+    def consistency_proof(self, old: int, new: int | None = None) -> integrity.ConsistencyProof:
+        """A consistency proof that the tree of ``old`` records is a prefix of ``new`` (default: all)."""
+        return integrity.consistency(self._core.store, old, new)
+
+    # -- API tokens (`accord serve`) -------------------------------------------------------------
+
+    def create_token(self, *, person: str | None = None, system: str | None = None, admin: bool = False,
+                     auditor: bool = False, workflows: Sequence[str] = (),
+                     expires_in: dt.timedelta | None = dt.timedelta(days=90),
+                     now: dt.datetime | None = None) -> TokenCreated:
+        """Make an API token for a person or a system; its secret is in the result only (see
+        :func:`accord.service.tokens.create_token`)."""
+        return tokens.create_token(self._core, person=person, system=system, admin=admin, auditor=auditor,
+                                   workflows=tuple(workflows), expires_in=expires_in, now=self._now(now))
+
+    def tokens(self) -> list[TokenInfo]:
+        """Every API token, oldest first, never a secret."""
+        return tokens.list_tokens(self._core)
+
+    def revoke_token(self, token_id: str, now: dt.datetime | None = None) -> TokenInfo:
+        """Revoke an API token from now on; raises NotFound or UsageError (already revoked)."""
+        return tokens.revoke_token(self._core, token_id, self._now(now))
+
+    def authenticate(self, bearer: str, now: dt.datetime | None = None) -> Caller:
+        """The caller an API token stands for; raises Unauthorized saying why not."""
+        return tokens.authenticate(self._core, bearer, self._now(now))

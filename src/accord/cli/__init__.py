@@ -58,6 +58,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Record", ("record", "case")),
     ("Review", ("queue", "tick", "findings", "incident", "learning", "drill")),
     ("Integrity", ("keygen", "checkpoint", "proof", "verify", "export")),
+    ("Serve", ("serve", "token")),
     ("Try it", ("demo",)),
 )
 """`accord --help` lists the commands in the order of the loop: set up, record, review, keep."""
@@ -160,4 +161,6 @@ from accord.cli import (  # noqa: E402, F401
     _lint,
     _record,
     _runtime,
+    _serve,
+    _tokens,
 )

@@ -292,5 +292,39 @@ def proof(store: Store, seq: int, size: int | None = None) -> InclusionProof:
     return InclusionProof(seq, n, leaves[seq - 1], merkle.root(leaves), tuple(path))
 
 
-__all__ = ["CheckpointError", "InclusionProof", "Tampering", "VerifyReport", "check_row", "check_rows",
-           "checkpoint", "origin", "proof", "verify"]
+@dataclass(frozen=True)
+class ConsistencyProof:
+    """That the tree of ``old`` records is a prefix of the tree of ``new`` records."""
+
+    old: int
+    new: int
+    old_root: bytes
+    root: bytes
+    path: tuple[bytes, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        """Hashes in base64; ``size``/``root`` are the new tree's."""
+        b64 = base64.b64encode
+        return {"from": self.old, "size": self.new, "old_root": b64(self.old_root).decode(),
+                "root": b64(self.root).decode(), "hashes": [b64(h).decode() for h in self.path]}
+
+
+def consistency(store: Store, old: int, new: int | None = None) -> ConsistencyProof:
+    """A consistency proof from the tree of ``old`` records to that of ``new`` (default: all).
+
+    Raises UsageError unless ``1 <= old <= new <= size``.
+    """
+    with store.reading() as r:
+        head = r.head().size
+        n = head if new is None else new
+        if not 1 <= n <= head:
+            raise UsageError(f"size {n} is outside the log (1..{head})")
+        if not 1 <= old <= n:
+            raise UsageError(f"size {old} is outside 1..{n}: a consistency proof runs from a smaller tree")
+        leaves = r.leaf_hashes(n)
+    path = merkle.consistency_proof(leaves, old, n)
+    return ConsistencyProof(old, n, merkle.root(leaves[:old]), merkle.root(leaves), tuple(path))
+
+
+__all__ = ["CheckpointError", "ConsistencyProof", "InclusionProof", "Tampering", "VerifyReport", "check_row",
+           "check_rows", "checkpoint", "consistency", "origin", "proof", "verify"]

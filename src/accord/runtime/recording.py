@@ -121,6 +121,51 @@ class Recorder:
         """
         return self._record(items, stream=True, progress=progress, total=0)
 
+    def record_group(self, requests: Sequence[tuple[Sequence[Any], Sequence[str] | None]]
+                     ) -> list[Recorded | Exception]:
+        """Record several independent batches in one write transaction, each all or nothing.
+
+        ``requests`` are ``(raw_events, wheres)`` as :meth:`record_many` takes them. Each is
+        ruled in turn on the log as the ones before it left it; one that is refused (or
+        whose building raises) is rolled back out of the transaction and gets its
+        exception (EventRefused, ActionRefused …) in its place in the answer, without
+        touching the others. The rest commit together, once: the answer is returned only
+        after that commit. Raises what the write itself raises (StorageError when the
+        database is unreachable), for all of them alike.
+        """
+        outcomes: list[Recorded | Exception] = []
+        kept: list[dict[str, CaseState]] = []
+
+        def build(w: StoreWriter, batch: Batch) -> None:
+            outcomes.clear()  # a second run (see Writer.write) starts again
+            states = _States(self, w, batch.head, stream=False)
+            seen: set[str] = set()
+            for raw_events, wheres in requests:
+                mark = _Mark(batch, states.held, seen)
+                counts = {"skipped": 0, "read": 0}
+                items = zip(raw_events, wheres if wheres is not None else
+                            (f"event {i}" for i in range(1, len(raw_events) + 1)), strict=False)
+                refused: Exception | None
+                try:
+                    self._build(items, w, batch, states, seen, counts, False, None, len(raw_events))
+                    refused = batch.refusal()
+                except Exception as err:  # a fault of this request only: the others go on
+                    refused = err
+                if refused is not None:
+                    mark.restore()
+                    outcomes.append(refused)
+                    continue
+                written = batch.next_seq > mark.next_seq
+                outcomes.append(Recorded(batch.client_events - mark.client_events,
+                                         mark.next_seq if written else None,
+                                         batch.next_seq - 1 if written else None,
+                                         counts["skipped"], batch.routes))
+            kept.append(states.held)
+
+        batch = self.writer.write(build)
+        self._keep_cases(batch, kept[0] if kept else None)
+        return outcomes
+
     def _record(self, items: Iterable[tuple[Any, str]], stream: bool, progress: Progress | None,
                 total: int) -> Recorded:
         counts = {"skipped": 0, "read": 0}
@@ -128,34 +173,7 @@ class Recorder:
 
         def build(w: StoreWriter, batch: Batch) -> None:
             states = _States(self, w, batch.head, stream)
-            seen: set[str] = set()
-            parse_failed = [False]
-            latest_at = self.writer.clock.now() + FUTURE_SLACK
-            for chunk in _chunks(items, STREAM_CHUNK):
-                with _collector_paused() if len(chunk) >= BULK_EVENTS else contextlib.nullcontext():
-                    unparsed = len(batch.problems) + batch.unlisted
-                    events = _parsed(chunk, batch)
-                    counts["read"] += len(chunk)
-                    if progress is not None:
-                        progress(counts["read"], total)
-                    if len(batch.problems) + batch.unlisted > unparsed or parse_failed[0]:
-                        # once a line cannot be read, the ledger's rules would only echo it (a
-                        # broken case.opened makes every later event of its case "not opened")
-                        parse_failed[0] = True
-                        continue
-                    fresh = _without_repeats(events, w, seen)
-                    counts["skipped"] += len(events) - len(fresh)
-                    states.load(e.case for e, _ in fresh)
-                    for event, where in fresh:
-                        if event.at > latest_at:
-                            batch.refuse(where, "at", f"{event.at_text} lies more than 5 minutes after now "
-                                         f"({batch.recorded_at}): record what has happened, when it happened")
-                            continue
-                        self._apply(event, where, states.held, batch)
-                    if stream:
-                        batch.flush(w)
-                        batch.routes.clear()
-                        states.trim()
+            self._build(items, w, batch, states, set(), counts, stream, progress, total)
             if not stream:
                 kept.append(states.held)
 
@@ -164,6 +182,38 @@ class Recorder:
         first = batch.first if batch.written else None
         return Recorded(batch.client_events, first, batch.next_seq - 1 if batch.written else None,
                         counts["skipped"], batch.routes)
+
+    def _build(self, items: Iterable[tuple[Any, str]], w: StoreWriter, batch: Batch, states: _States,
+               seen: set[str], counts: dict[str, int], stream: bool, progress: Progress | None,
+               total: int) -> None:
+        """Parse, rule, route and stamp ``items`` on ``batch`` (problems noted on it)."""
+        parse_failed = False
+        latest_at = self.writer.clock.now() + FUTURE_SLACK
+        for chunk in _chunks(items, STREAM_CHUNK):
+            with _collector_paused() if len(chunk) >= BULK_EVENTS else contextlib.nullcontext():
+                unparsed = len(batch.problems) + batch.unlisted
+                events = _parsed(chunk, batch)
+                counts["read"] += len(chunk)
+                if progress is not None:
+                    progress(counts["read"], total)
+                if len(batch.problems) + batch.unlisted > unparsed or parse_failed:
+                    # once a line cannot be read, the ledger's rules would only echo it (a
+                    # broken case.opened makes every later event of its case "not opened")
+                    parse_failed = True
+                    continue
+                fresh = _without_repeats(events, w, seen)
+                counts["skipped"] += len(events) - len(fresh)
+                states.load(e.case for e, _ in fresh)
+                for event, where in fresh:
+                    if event.at > latest_at:
+                        batch.refuse(where, "at", f"{event.at_text} lies more than 5 minutes after now "
+                                     f"({batch.recorded_at}): record what has happened, when it happened")
+                        continue
+                    self._apply(event, where, states.held, batch)
+                if stream:
+                    batch.flush(w)
+                    batch.routes.clear()
+                    states.trim()
 
     def _apply(self, event: Event, where: str, states: dict[str, CaseState], batch: Batch) -> None:
         state = states.get(event.case)
@@ -271,6 +321,36 @@ class Recorder:
             while len(self._cases) > CASE_CACHE_SIZE:
                 self._cases.popitem(last=False)
             self._cases_head = batch.new_head
+
+
+class _Mark:
+    """What one request of a group found in the batch, so that its refusal can be undone:
+    the batch's stamped rows and counters, the case states it may extend, the ids it saw."""
+
+    def __init__(self, batch: Batch, held: dict[str, CaseState], seen: set[str]) -> None:
+        self.batch, self.held, self.seen = batch, held, seen
+        self.rows = len(batch.rows)
+        self.next_seq = batch.next_seq
+        self.chain = batch.chain
+        self.client_events = batch.client_events
+        self.lengths = {case: len(state.events) for case, state in held.items()}
+        self.seen_before = set(seen)
+        batch.routes = {}  # this request's routes only
+
+    def restore(self) -> None:
+        """Take everything this request stamped back out of the batch and the case states."""
+        batch = self.batch
+        del batch.rows[self.rows:]
+        batch.chain = self.chain
+        batch.client_events = self.client_events
+        batch.problems, batch.unlisted, batch.missing = [], 0, []
+        batch.routes = {}
+        for case in [c for c in self.held if c not in self.lengths]:
+            del self.held[case]
+        for case, length in self.lengths.items():
+            del self.held[case].events[length:]
+        self.seen.clear()
+        self.seen.update(self.seen_before)
 
 
 class _States:

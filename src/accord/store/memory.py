@@ -9,7 +9,7 @@ import threading
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 
-from accord.store.ports import CHAIN_START, Head, Row, require_indexed
+from accord.store.ports import CHAIN_START, Head, Row, TokenRow, require_indexed
 
 __all__ = ["MemoryStore"]
 
@@ -22,6 +22,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self.rows: list[Row] = []
         self.meta_values = {"origin": "accord.ledger/memory"}
+        self.token_rows: dict[str, TokenRow] = {}
         self._lock = threading.RLock()
 
     @contextmanager
@@ -33,8 +34,10 @@ class MemoryStore:
     def writing(self) -> Iterator[_MemoryTxn]:
         with self._lock:
             txn = _MemoryTxn(self, list(self.rows))
+            txn.token_rows = dict(self.token_rows)
             yield txn
             self.rows = txn.rows
+            self.token_rows = txn.token_rows
 
     def close(self) -> None:
         return None
@@ -44,6 +47,7 @@ class _MemoryTxn:
     def __init__(self, store: MemoryStore, rows: list[Row]) -> None:
         self.store = store
         self.rows = rows
+        self.token_rows = store.token_rows
 
     def head(self) -> Head:
         return Head(self.rows[-1].seq, self.rows[-1].chain_hash) if self.rows else Head(0, CHAIN_START)
@@ -85,3 +89,15 @@ class _MemoryTxn:
 
     def append(self, rows: list[Row]) -> None:
         self.rows.extend(rows)
+
+    def tokens(self, token_id: str | None = None) -> list[TokenRow]:
+        found = sorted(self.token_rows.values(), key=lambda t: t.seq)
+        return [t for t in found if token_id is None or t.id == token_id]
+
+    def add_token(self, token: TokenRow) -> None:
+        if token.id in self.token_rows:
+            raise ValueError(f"token {token.id} exists")
+        self.token_rows[token.id] = token._replace(revoked=None, revoked_seq=None)
+
+    def revoke_token(self, token_id: str, at: str, seq: int) -> None:
+        self.token_rows[token_id] = self.token_rows[token_id]._replace(revoked=at, revoked_seq=seq)

@@ -45,6 +45,23 @@ class Row(NamedTuple):
     """The client's own id of the event, when it gave one (unique in the ledger)."""
 
 
+class TokenRow(NamedTuple):
+    """One API token as stored: the SHA-256 of its secret, never the secret."""
+
+    id: str
+    secret_hash: bytes
+    subject: str
+    kind: str
+    grants: str
+    """JSON list of what it grants (``admin``/``auditor`` for a person, workflows for a system)."""
+    created: str
+    expires: str | None
+    seq: int
+    """The seq of its ``token.created`` record."""
+    revoked: str | None = None
+    revoked_seq: int | None = None
+
+
 class Head(NamedTuple):
     size: int
     chain_hash: bytes
@@ -82,10 +99,19 @@ class Reader(Protocol):
 
     def meta(self, key: str) -> str | None: ...
 
+    def tokens(self, token_id: str | None = None) -> list[TokenRow]:
+        """Every API token (or the one with ``token_id``), oldest first, with its revocation."""
+
 
 class Writer(Reader, Protocol):
     def append(self, rows: list[Row]) -> None:
         """Append rows (seqs continue the head); committed when the `writing` block exits."""
+
+    def add_token(self, token: TokenRow) -> None:
+        """Store a new token (its revocation fields are ignored)."""
+
+    def revoke_token(self, token_id: str, at: str, seq: int) -> None:
+        """Record that ``token_id`` was revoked at ``at`` (by the log record ``seq``)."""
 
 
 class Store(Protocol):

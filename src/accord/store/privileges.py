@@ -20,10 +20,13 @@ from accord.errors import StorageError, UsageError
 from accord.store import sql
 from accord.store.sql import ALTERS_LOG, SqlStore
 
-WRITER = {"accord_log": "SELECT, INSERT", "accord_meta": "SELECT", "alembic_version": "SELECT"}
+WRITER = {"accord_log": "SELECT, INSERT", "accord_meta": "SELECT", "alembic_version": "SELECT",
+          "accord_tokens": "SELECT, INSERT", "accord_token_revoked": "SELECT, INSERT"}
 """What a writer role is granted on each of accord's tables: no UPDATE, DELETE, TRUNCATE,
-REFERENCES or TRIGGER. The write lock (pg_advisory_xact_lock) needs no privilege."""
-READER = {"accord_log": "SELECT", "accord_meta": "SELECT", "alembic_version": "SELECT"}
+REFERENCES or TRIGGER. The write lock (pg_advisory_xact_lock) needs no privilege. Tokens are
+made and revoked by INSERTs only (`accord token create|revoke`, which write)."""
+READER = {"accord_log": "SELECT", "accord_meta": "SELECT", "alembic_version": "SELECT",
+          "accord_tokens": "SELECT", "accord_token_revoked": "SELECT"}
 """What a reader role (an auditor's `verify`, `export`, `checkpoint`) is granted."""
 
 
@@ -108,7 +111,8 @@ def _schema(conn: sa.Connection) -> str:
     found = conn.exec_driver_sql(
         "SELECT DISTINCT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE c.oid IN (to_regclass('accord_log'), to_regclass('accord_meta'), "
-        "to_regclass('alembic_version'))").scalars().all()
+        "to_regclass('alembic_version'), to_regclass('accord_tokens'), "
+        "to_regclass('accord_token_revoked'))").scalars().all()
     if len(found) != 1:
         raise StorageError(f"accord's tables are not in one schema (found {', '.join(found) or 'none'}); "
                            "set the search path to the ledger's schema in the URL "
