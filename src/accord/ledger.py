@@ -30,8 +30,9 @@ from accord.runtime.core import CheckedRecords, Core
 from accord.runtime.events import SYSTEM_ACTOR
 from accord.runtime.findings import Finding, find
 from accord.runtime.queues import Escalation, QueueItem
-from accord.runtime.recording import Recorded
+from accord.runtime.recording import GroupRequest, Recorded
 from accord.service import tokens
+from accord.service.session import Session
 from accord.service.tokens import Caller, TokenCreated, TokenInfo
 from accord.store.ports import Clock, Store
 from accord.store.stored import StoredEvent
@@ -157,6 +158,15 @@ class Ledger:
         an event. The first hundred problems are listed, the rest counted; nothing is stored
         unless all of it is. ``progress`` hears (events read, 0) as it goes."""
         return self._core.recorder.record_stream(items, progress)
+
+    def record_group(self, requests: Sequence[GroupRequest]) -> list[Recorded | Exception]:
+        """Record independent batches in one commit, each all or nothing: each gets its Recorded,
+        or the exception that refused it (the others unaffected); see Recorder.record_group."""
+        return self._core.recorder.record_group(requests)
+
+    def acting_as(self, caller: Caller) -> Session:
+        """This ledger's use cases as ``caller`` may use them (the HTTP API's authorization)."""
+        return Session(self, self._core, caller)
 
     def case(self, workflow: str, case_id: str, attributes: dict[str, Any] | None = None, *,
              at: When = None, actor: str = "system:app") -> Case:

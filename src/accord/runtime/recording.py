@@ -13,10 +13,10 @@ import functools
 import gc
 import threading
 from collections import OrderedDict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from accord._progress import Progress
 from accord.errors import EventProblem
@@ -64,6 +64,19 @@ class Recorded:
         """`accord record --json`."""
         return {"recorded": self.recorded, "first_seq": self.first_seq, "last_seq": self.last_seq,
                 "duplicates": self.duplicates}
+
+
+Gate = Callable[[Event, str, "CaseState | None"], None]
+"""Called with each parsed event (its case's state so far, None when not open) inside the write,
+before the ledger's rules: it raises (Forbidden, NotFound …) to refuse the request."""
+
+
+class GroupRequest(NamedTuple):
+    """One request of :meth:`Recorder.record_group`: event dicts, their origins, and a gate."""
+
+    events: Sequence[Any]
+    wheres: Sequence[str] | None = None
+    gate: Gate | None = None
 
 
 @contextmanager
@@ -121,11 +134,11 @@ class Recorder:
         """
         return self._record(items, stream=True, progress=progress, total=0)
 
-    def record_group(self, requests: Sequence[tuple[Sequence[Any], Sequence[str] | None]]
-                     ) -> list[Recorded | Exception]:
+    def record_group(self, requests: Sequence[GroupRequest]) -> list[Recorded | Exception]:
         """Record several independent batches in one write transaction, each all or nothing.
 
-        ``requests`` are ``(raw_events, wheres)`` as :meth:`record_many` takes them. Each is
+        ``requests`` hold ``(raw_events, wheres)`` as :meth:`record_many` takes them, and a
+        ``gate`` that may refuse an event before the ledger's rules see it. Each is
         ruled in turn on the log as the ones before it left it; one that is refused (or
         whose building raises) is rolled back out of the transaction and gets its
         exception (EventRefused, ActionRefused …) in its place in the answer, without
@@ -140,14 +153,14 @@ class Recorder:
             outcomes.clear()  # a second run (see Writer.write) starts again
             states = _States(self, w, batch.head, stream=False)
             seen: set[str] = set()
-            for raw_events, wheres in requests:
+            for raw_events, wheres, gate in requests:
                 mark = _Mark(batch, states.held, seen)
                 counts = {"skipped": 0, "read": 0}
                 items = zip(raw_events, wheres if wheres is not None else
                             (f"event {i}" for i in range(1, len(raw_events) + 1)), strict=False)
                 refused: Exception | None
                 try:
-                    self._build(items, w, batch, states, seen, counts, False, None, len(raw_events))
+                    self._build(items, w, batch, states, seen, counts, False, None, len(raw_events), gate)
                     refused = batch.refusal()
                 except Exception as err:  # a fault of this request only: the others go on
                     refused = err
@@ -185,7 +198,7 @@ class Recorder:
 
     def _build(self, items: Iterable[tuple[Any, str]], w: StoreWriter, batch: Batch, states: _States,
                seen: set[str], counts: dict[str, int], stream: bool, progress: Progress | None,
-               total: int) -> None:
+               total: int, gate: Gate | None = None) -> None:
         """Parse, rule, route and stamp ``items`` on ``batch`` (problems noted on it)."""
         parse_failed = False
         latest_at = self.writer.clock.now() + FUTURE_SLACK
@@ -209,6 +222,8 @@ class Recorder:
                         batch.refuse(where, "at", f"{event.at_text} lies more than 5 minutes after now "
                                      f"({batch.recorded_at}): record what has happened, when it happened")
                         continue
+                    if gate is not None:
+                        gate(event, where, states.held.get(event.case))
                     self._apply(event, where, states.held, batch)
                 if stream:
                     batch.flush(w)
