@@ -106,7 +106,11 @@ class Session:
 
     def act(self, case: str, kind: str, data: dict[str, Any], at: str | None,
             note: str | None = None) -> GroupRequest:
-        """One person's act on ``case`` (a review, decision or override) as a request to record."""
+        """One person's act on ``case`` (a review, decision or override) as a request to record.
+        Raises NotFound for a case the caller may not read, and Forbidden for a system."""
+        if self.caller.person is None:
+            self._readable(case)
+            raise Forbidden(f"{self.caller.subject} may not record {kind}: only a person may")
         event: dict[str, Any] = {"case": case, "type": kind, "at": at or format_time(self._now()),
                                  "data": {k: v for k, v in data.items() if v is not None}}
         if note is not None:
