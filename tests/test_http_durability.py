@@ -32,7 +32,8 @@ class Load:
             t.start()
 
     def _run(self, server: Served, token: str, prefix: str) -> None:
-        with httpx.Client(base_url=server.base, headers={"Authorization": f"Bearer {token}"}, timeout=10) as c:
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=server.base, headers=headers, timeout=10) as c:
             for i in range(100_000):
                 if self.stop.is_set():
                     return
@@ -86,7 +87,8 @@ PG_CLUSTER = ["pg_ctlcluster", "--skip-systemctl-redirect", "15", "main"]
 @pytest.mark.postgres
 @pytest.mark.skipif(os.environ.get("ACCORD_PG_RESTART") != "1",
                     reason="stops this machine's PostgreSQL: run with ACCORD_PG_RESTART=1 (make pg-restart)")
-def test_postgres_stopped_and_started_under_load_answers_503_and_recovers(pg_url: str, tmp_path: Path) -> None:
+def test_postgres_stopped_and_started_under_load_answers_503_and_recovers(pg_url: str,
+                                                                         tmp_path: Path) -> None:
     tokens = seed(pg_url)
     server = Served(pg_url, tmp_path / "serve.log", "--workers", "2")
 

@@ -140,8 +140,9 @@ YAML_OR_JSON = {"application/yaml": {"schema": STR}, "application/json": {"schem
 
 # method, path, summary, parameters, request body content, success status, success content
 OPERATIONS: list[tuple[str, str, str, list[S], S | None, int, S]] = [
-    ("post", "/v1/events", "Record a batch of events (all or nothing), as the caller", [],
-     {"application/json": {"schema": {"type": "array", "items": ref("Event"), "maxItems": 10000}},
+    ("post", "/v1/events", "Record a batch of events (all or nothing), as the caller; at most 10,000 "
+     "events (more: 413)", [],
+     {"application/json": {"schema": {"type": "array", "items": ref("Event")}},
       "application/x-ndjson": {"schema": STR}}, 200, _json(ref("Recorded"))),
     ("get", "/v1/cases/{case}", "A case: its records, evidence and route", [_path("case")], None, 200,
      _json(ref("Case"))),
