@@ -77,7 +77,9 @@ def token_create(ctx: click.Context, person: str | None, admin: bool, auditor: b
 @json_option
 @click.pass_context
 def token_list(ctx: click.Context, as_json: bool) -> None:
-    """List every token: id, subject, kind, grants, created, expires, revoked (never a secret).
+    """List every token, never its secret.
+
+    Each token shows its id, subject, kind, grants, created, expires and revoked.
 
     \b
     Example:
