@@ -132,6 +132,9 @@ def _grant(conn: sa.Connection, schema: str, role: str, access: str, tables: dic
                          "LOGIN)")
     quote = conn.dialect.identifier_preparer.quote_identifier
     who, where = quote(role), quote(schema)
+    # a table a later revision adds is not there while an older accord's schema is kept
+    tables = {t: p for t, p in tables.items()
+              if conn.exec_driver_sql("SELECT to_regclass(%s)", (f"{where}.{quote(t)}",)).scalar()}
     listed = ", ".join(f"{where}.{quote(t)}" for t in tables)
     conn.exec_driver_sql(f"REVOKE ALL ON TABLE {listed} FROM {who}")
     has_usage = conn.exec_driver_sql("SELECT has_schema_privilege(%s, %s, 'USAGE')", (role, schema)).scalar()
