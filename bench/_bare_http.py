@@ -104,4 +104,5 @@ if __name__ == "__main__":
         uvicorn.run(app(SqliteLog(where)), port=port, **OPTIONS)
     else:
         os.environ["BARE_PG_URL"] = where
-        uvicorn.run("_bare_http:postgres_app", factory=True, port=port, workers=int(sys.argv[4]), **OPTIONS)
+        uvicorn.run("_bare_http:postgres_app", factory=True, port=port, workers=int(sys.argv[4]),
+                    **OPTIONS)

@@ -99,8 +99,8 @@ class AccordGroup(click.Group):
                                                 "max_content_width": 100},
              epilog="Docs: docs/index.md (the guide), docs/cli.md (every command), "
                     "docs/events.md (the event format), docs/contracts.md (contracts and lint "
-                    "rules), docs/findings.md, docs/integrity.md, docs/http.md (accord serve). `accord COMMAND --help` shows "
-                    "a command's options and examples.")
+                    "rules), docs/findings.md, docs/integrity.md, docs/http.md (accord serve). "
+                    "`accord COMMAND --help` shows a command's options and examples.")
 @click.option("--db", envvar="ACCORD_DB", default=DEFAULT_DB, show_default=True, metavar="URL",
               help="Ledger database: sqlite:///FILE or postgresql://… (env ACCORD_DB).")
 @click.version_option(package_name="accord")
