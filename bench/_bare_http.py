@@ -83,7 +83,8 @@ def app(log: SqliteLog | PostgresLog) -> Starlette:
     async def events(request: Request) -> Response:
         body = orjson.loads(await request.body())
         last = await run_in_threadpool(log.append, body)
-        return Response(orjson.dumps({"recorded": len(body), "last_seq": last}), media_type="application/json")
+        return Response(orjson.dumps({"recorded": len(body), "last_seq": last}),
+                        media_type="application/json")
 
     async def health(request: Request) -> Response:
         return Response(b'{"ok":true}', media_type="application/json")

@@ -252,7 +252,8 @@ def reads(tmp: Path, args: argparse.Namespace) -> None:
         print(f"    reads at {size:,} events (built in {built:.0f} s): GET /v1/cases/{{case}} median "
               f"{medians[size]:.2f} ms", flush=True)
     print(f"(e) reads: GET /v1/cases/{{case}} at {large:,} events {medians[large]:.2f} ms vs "
-          f"{small:,} {medians[small]:.2f} ms: ratio {medians[large] / medians[small]:.2f} (target <= 2.00)", flush=True)
+          f"{small:,} {medians[small]:.2f} ms: ratio {medians[large] / medians[small]:.2f} (target <= 2.00)",
+          flush=True)
 
 
 def main() -> None:
