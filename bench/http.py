@@ -1,5 +1,5 @@
 """HTTP benchmark: `accord serve` beside a bare Starlette endpoint doing the same canonical bytes,
-SHA-256 chain and insert with one commit per request (bench/_bare_http.py).
+SHA-256 chain and insert with one commit per request (bench/bare/bare_http.py).
 
 Prints, each as a ratio measured in this run (accord / bare, higher is better for accord),
 with the spread of the rounds:
@@ -15,6 +15,14 @@ Load goes only to 127.0.0.1, bounded in requests. The machine is shared: read th
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# This file is named http.py: keep its folder off the front of the path, or it shadows the
+# standard library's http package (urllib, uvicorn and httpx import it).
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(HERE)]
+
 import argparse
 import asyncio
 import os
@@ -23,18 +31,13 @@ import shutil
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 import uuid
-from pathlib import Path
 from typing import Any
 
 import orjson
-
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 
 import _corpus  # noqa: E402 - bench/ is on the path from here
 
@@ -55,7 +58,7 @@ class Server:
         self.port = port
         self.log = log.open("wb")
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=self.log,
-                                     env={**os.environ, "PYTHONPATH": str(HERE), **(env or {})})
+                                     env={**os.environ, **(env or {})})
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -191,8 +194,8 @@ def ingest(tmp: Path, backend: str, pg: str | None, args: argparse.Namespace) ->
     def make_bare(r: int) -> Server:
         port = free_port()
         where = f"{tmp}/bare-{r}-{uuid.uuid4().hex[:6]}.db" if backend == "sqlite" else fresh_url(r, "bare")
-        return Server([sys.executable, str(HERE / "_bare_http.py"), backend, where, str(port), workers], port,
-                      tmp / "bare.log")
+        return Server([sys.executable, str(HERE / "bare" / "bare_http.py"), backend, where, str(port), workers],
+                      port, tmp / "bare.log", env={"PYTHONPATH": str(HERE / "bare")})
 
     batches = args.batches
 

@@ -36,6 +36,9 @@ from accord.web._errors import HttpError, problem, translate
 from accord.web._metrics import Metrics
 
 log = logging.getLogger("accord.http")
+AUTH_SECONDS = 2.0
+"""How long a process trusts a token it has read (revocation and expiry take effect within it)."""
+MAX_SESSIONS = 10_000
 
 
 class ORJSONResponse(JSONResponse):
@@ -58,14 +61,24 @@ class Service:
         self.last_checkpoint: str | None = None
         self.gauges_at = 0.0
         self.gauges: dict[str, tuple[str, dict[str, float]]] = {}
+        self._sessions: dict[str, tuple[Session, float]] = {}
 
-    def session(self, request: Request) -> Session:
-        """The caller's session (in a worker thread: it reads the token's row)."""
+    async def session(self, request: Request) -> Session:
+        """The caller's session. A token is read from the database at most every AUTH_SECONDS
+        per process (a revoked or expired token is refused within that time)."""
         header = request.headers.get("authorization", "")
+        known = self._sessions.get(header)
+        if known is not None and known[1] > time.monotonic():
+            return known[0]
         scheme, _, bearer = header.partition(" ")
         if scheme.lower() != "bearer" or not bearer.strip():
             raise Unauthorized("send Authorization: Bearer <token> (make one with `accord token create`)")
-        return self.ledger.acting_as(self.ledger.authenticate(bearer.strip()))
+        session = await run_in_threadpool(
+            lambda: self.ledger.acting_as(self.ledger.authenticate(bearer.strip())))
+        if len(self._sessions) >= MAX_SESSIONS:
+            self._sessions.clear()
+        self._sessions[header] = (session, time.monotonic() + AUTH_SECONDS)
+        return session
 
 
 Handler = Callable[[Request, Service, Session], Awaitable[Response]]
@@ -85,7 +98,7 @@ def operation(method: str, path: str, handler: Handler, *, public: bool = False)
         token_id: str | None = None
         response: Response
         try:
-            session = None if public else await run_in_threadpool(service.session, request)
+            session = None if public else await service.session(request)
             token_id = session.caller.token_id if session is not None else None
             response = await handler(request, service, session)  # type: ignore[arg-type]
         except Exception as err:

@@ -2,8 +2,10 @@
 log over HTTP must — parse the events, build each envelope, canonicalise it (sorted-key JSON),
 hash leaf and chain, insert, and commit once per request — with no tokens, rules or routing.
 
-    python bench/_bare_http.py sqlite FILE PORT
-    python bench/_bare_http.py postgresql URL PORT WORKERS
+    python bench/bare/bare_http.py sqlite FILE PORT
+    python bench/bare/bare_http.py postgresql URL PORT WORKERS
+
+(In a folder of its own: bench/http.py beside it would shadow the standard library's http.)
 """
 
 from __future__ import annotations
@@ -105,5 +107,5 @@ if __name__ == "__main__":
         uvicorn.run(app(SqliteLog(where)), port=port, **OPTIONS)
     else:
         os.environ["BARE_PG_URL"] = where
-        uvicorn.run("_bare_http:postgres_app", factory=True, port=port, workers=int(sys.argv[4]),
+        uvicorn.run("bare_http:postgres_app", factory=True, port=port, workers=int(sys.argv[4]),
                     **OPTIONS)
