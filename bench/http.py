@@ -8,7 +8,7 @@ with the spread of the rounds:
   (c), (d) the same on PostgreSQL, accord --workers 2 beside a bare psycopg endpoint with 2 workers
   (e) GET /v1/cases/{case} median latency at 1M events against 10k (target <= 2x)
 
-    python bench/http.py [--quick] [--rounds 3] [--pg URL] [--no-pg] [--no-reads]
+    python bench/http.py [--quick] [--rounds 3] [--pg URL] [--no-pg] [--no-reads] [--batches N] [--singles N]
 
 Load goes only to 127.0.0.1, bounded in requests. The machine is shared: read the spread.
 """
@@ -37,11 +37,10 @@ import urllib.request
 import uuid
 from typing import Any
 
+import _corpus
 import orjson
 
-import _corpus  # noqa: E402 - bench/ is on the path from here
-
-import accord  # noqa: E402
+import accord
 
 ACCORD = str(Path(sys.executable).with_name("accord"))
 PG_DEFAULT = os.environ.get("ACCORD_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -194,8 +193,9 @@ def ingest(tmp: Path, backend: str, pg: str | None, args: argparse.Namespace) ->
     def make_bare(r: int) -> Server:
         port = free_port()
         where = f"{tmp}/bare-{r}-{uuid.uuid4().hex[:6]}.db" if backend == "sqlite" else fresh_url(r, "bare")
-        return Server([sys.executable, str(HERE / "bare" / "bare_http.py"), backend, where, str(port), workers],
-                      port, tmp / "bare.log", env={"PYTHONPATH": str(HERE / "bare")})
+        bare = HERE / "bare"
+        return Server([sys.executable, str(bare / "bare_http.py"), backend, where, str(port), workers],
+                      port, tmp / "bare.log", env={"PYTHONPATH": str(bare)})
 
     batches = args.batches
 
@@ -266,9 +266,11 @@ def main() -> None:
     parser.add_argument("--pg", default=PG_DEFAULT, help="PostgreSQL URL for (c) and (d)")
     parser.add_argument("--no-pg", action="store_true")
     parser.add_argument("--no-reads", action="store_true")
+    parser.add_argument("--batches", type=int, default=None, help="requests of 100 events per round")
+    parser.add_argument("--singles", type=int, default=None, help="one-event requests per round")
     args = parser.parse_args()
-    args.batches = 20 if args.quick else 60
-    args.singles = 600 if args.quick else 3000
+    args.batches = args.batches or (20 if args.quick else 60)
+    args.singles = args.singles or (600 if args.quick else 3000)
     tmp = Path(tempfile.mkdtemp(dir=os.environ.get("BENCH_DIR")))
     try:
         ingest(tmp, "sqlite", None, args)
