@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -27,17 +28,18 @@ def _outcome(parse: Any, body: bytes) -> Any:
 
 
 @settings(max_examples=300, deadline=None)
-@given(value=JSON, repeat=st.booleans())
-def test_strict_json_answers_as_parse_json_does(value: Any, repeat: bool) -> None:
-    """Same value, or the same refusal, for any JSON text — a repeated key included."""
-    body = orjson.dumps(value)
+@given(value=JSON, repeat=st.booleans(), spaced=st.booleans())
+def test_strict_json_answers_as_parse_json_does(value: Any, repeat: bool, spaced: bool) -> None:
+    """Same value, or the same refusal, for any JSON text — a repeated key, spaces, included."""
+    body = json.dumps(value, separators=(", ", " : ")).encode() if spaced else orjson.dumps(value)
     if repeat and body.startswith(b"{") and body != b"{}":
         first = body[1:].split(b",")[0].rstrip(b"}")
         body = b"{" + first + b"," + body[1:]
     assert _outcome(strict_json, body) == _outcome(lambda b: parse_json(b, ledger_numbers=True), body)
 
 
-@pytest.mark.parametrize("body", [b'{"a":1,"a":2}', b'[{"x":"a\\":","x":1}]', b'{"a":1e-400}', b'{"a":NaN}',
+@pytest.mark.parametrize("body", [b'{"a":1,"a":2}', b'{"a":1,"a":2,"b" :3}', b'{"a":1,"a":2,"b":"\\":"}',
+                                  b'[{"x":"a\\":","x":1}]', b'{"a":1e-400}', b'{"a":NaN}',
                                   b'{"a":"\\ud800"}', b"[" * 3000 + b"]" * 3000, b"\xff", b'{"a": 1} x'])
 def test_strict_json_refuses_what_parse_json_refuses(body: bytes) -> None:
     with pytest.raises(ValueError):

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 from accord._progress import Progress
 from accord.errors import EventProblem
+from accord.runtime._held import STREAM_CASES, Mark, States  # noqa: F401 - STREAM_CASES is read here too
 from accord.runtime.book import Book
 from accord.runtime.events import SYSTEM_ACTOR, Event, parse_event
 from accord.runtime.ledger_rules import CaseState, Step, apply_rule, open_case
@@ -31,8 +32,6 @@ from accord.store.stored import StoredEvent
 
 STREAM_CHUNK = 1000
 """Events a stream parses, rules and appends at a time inside its one transaction."""
-STREAM_CASES = 4096
-"""Case states a stream keeps; a case that comes back after eviction is read from the transaction."""
 CASE_CACHE_SIZE = 1024
 """Cases whose state the write path keeps between transactions of this process."""
 CASE_CACHE_BULK = 64
@@ -151,10 +150,10 @@ class Recorder:
 
         def build(w: StoreWriter, batch: Batch) -> None:
             outcomes.clear()  # a second run (see Writer.write) starts again
-            states = _States(self, w, batch.head, stream=False)
+            states = States(self, w, batch.head, stream=False)
             seen: set[str] = set()
             for raw_events, wheres, gate in requests:
-                mark = _Mark(batch, states.held, seen)
+                mark = Mark(batch, states.held, seen)
                 counts = {"skipped": 0, "read": 0}
                 items = zip(raw_events, wheres if wheres is not None else
                             (f"event {i}" for i in range(1, len(raw_events) + 1)), strict=False)
@@ -185,7 +184,7 @@ class Recorder:
         kept: list[dict[str, CaseState]] = []
 
         def build(w: StoreWriter, batch: Batch) -> None:
-            states = _States(self, w, batch.head, stream)
+            states = States(self, w, batch.head, stream)
             self._build(items, w, batch, states, set(), counts, stream, progress, total)
             if not stream:
                 kept.append(states.held)
@@ -196,7 +195,7 @@ class Recorder:
         return Recorded(batch.client_events, first, batch.next_seq - 1 if batch.written else None,
                         counts["skipped"], batch.routes)
 
-    def _build(self, items: Iterable[tuple[Any, str]], w: StoreWriter, batch: Batch, states: _States,
+    def _build(self, items: Iterable[tuple[Any, str]], w: StoreWriter, batch: Batch, states: States,
                seen: set[str], counts: dict[str, int], stream: bool, progress: Progress | None,
                total: int, gate: Gate | None = None) -> None:
         """Parse, rule, route and stamp ``items`` on ``batch`` (problems noted on it)."""
@@ -336,64 +335,6 @@ class Recorder:
             while len(self._cases) > CASE_CACHE_SIZE:
                 self._cases.popitem(last=False)
             self._cases_head = batch.new_head
-
-
-class _Mark:
-    """What one request of a group found in the batch, so that its refusal can be undone:
-    the batch's stamped rows and counters, the case states it may extend, the ids it saw."""
-
-    def __init__(self, batch: Batch, held: dict[str, CaseState], seen: set[str]) -> None:
-        self.batch, self.held, self.seen = batch, held, seen
-        self.rows = len(batch.rows)
-        self.next_seq = batch.next_seq
-        self.chain = batch.chain
-        self.client_events = batch.client_events
-        self.lengths = {case: len(state.events) for case, state in held.items()}
-        self.seen_before = set(seen)
-        batch.routes = {}  # this request's routes only
-
-    def restore(self) -> None:
-        """Take everything this request stamped back out of the batch and the case states."""
-        batch = self.batch
-        del batch.rows[self.rows:]
-        batch.chain = self.chain
-        batch.client_events = self.client_events
-        batch.problems, batch.unlisted, batch.missing = [], 0, []
-        batch.routes = {}
-        for case in [c for c in self.held if c not in self.lengths]:
-            del self.held[case]
-        for case, length in self.lengths.items():
-            del self.held[case].events[length:]
-        self.seen.clear()
-        self.seen.update(self.seen_before)
-
-
-class _States:
-    """The case states one write works with: from the recorder's cache (a small batch), else read
-    from the transaction; a stream keeps at most STREAM_CASES and reads an evicted one back."""
-
-    def __init__(self, recorder: Recorder, reader: Reader, head: Head, stream: bool) -> None:
-        self._recorder = recorder
-        self._reader = reader
-        self._head = head
-        self._stream = stream
-        self.held: dict[str, CaseState] = OrderedDict() if stream else {}
-
-    def load(self, cases: Iterable[str]) -> None:
-        held = self.held
-        wanted = dict.fromkeys(cases)
-        if self._stream:
-            for case in wanted:
-                if case in held:
-                    held.move_to_end(case)  # type: ignore[attr-defined]
-        missing = [case for case in wanted if case not in held]
-        if not self._stream and missing:
-            missing = self._recorder.cached(self._head, missing, held)
-        self._recorder.load_states(self._reader, missing, held)
-
-    def trim(self) -> None:
-        while len(self.held) > STREAM_CASES:
-            self.held.popitem(last=False)  # type: ignore[call-arg]
 
 
 def _chunks(items: Iterable[tuple[Any, str]], size: int) -> Iterator[list[tuple[Any, str]]]:

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from accord.integrity.checkpoint import Signer
 from accord.ledger import Ledger
-from accord.web import api, openapi
+from accord.web import _handling, api, openapi
 from accord.web._body import DEFAULT_MAX_BODY
 from accord.web._errors import HttpError
 
@@ -30,11 +30,11 @@ def create_app(ledger: Ledger, *, signer: Signer | None = None,
     """The ASGI application serving ``ledger``: the API of docs/http.md, /healthz, /metrics and
     /openapi.json. ``signer`` signs GET /v1/checkpoint (404 without one); bodies over ``max_body``
     bytes are refused (413). The ledger is closed when the application shuts down."""
-    service = api.Service(ledger, max_body=max_body, signer=signer)
+    service = _handling.Service(ledger, max_body=max_body, signer=signer)
     spec = openapi.document()
 
     async def openapi_json(request: Request) -> Response:
-        return api.ok(spec)
+        return _handling.ok(spec)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
@@ -42,7 +42,7 @@ def create_app(ledger: Ledger, *, signer: Signer | None = None,
                    405: f"{request.method} is not an operation on {request.url.path} (see /openapi.json)"
                    }.get(status, "an unexpected fault")
         error = HttpError(status, message)
-        return api.ORJSONResponse(error.body(), status, headers=getattr(exc, "headers", None))
+        return _handling.ORJSONResponse(error.body(), status, headers=getattr(exc, "headers", None))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
