@@ -270,6 +270,7 @@ def main() -> None:
     parser.add_argument("--pg", default=PG_DEFAULT, help="PostgreSQL URL for (c) and (d)")
     parser.add_argument("--no-pg", action="store_true")
     parser.add_argument("--no-reads", action="store_true")
+    parser.add_argument("--no-ingest", action="store_true", help="only the reads (e)")
     parser.add_argument("--batches", type=int, default=None, help="requests of 100 events per round")
     parser.add_argument("--singles", type=int, default=None, help="one-event requests per round")
     args = parser.parse_args()
@@ -277,8 +278,9 @@ def main() -> None:
     args.singles = args.singles or (600 if args.quick else 3000)
     tmp = Path(tempfile.mkdtemp(dir=os.environ.get("BENCH_DIR")))
     try:
-        ingest(tmp, "sqlite", None, args)
-        if not args.no_pg:
+        if not args.no_ingest:
+            ingest(tmp, "sqlite", None, args)
+        if not args.no_pg and not args.no_ingest:
             ingest(tmp, "postgresql", args.pg, args)
         if not args.no_reads:
             reads(tmp, args)
