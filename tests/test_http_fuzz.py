@@ -25,12 +25,13 @@ pytestmark = pytest.mark.slow
 
 
 def _run(server: Served, token: str, *options: str) -> subprocess.CompletedProcess[str]:
+    """`st run` in the server's log folder (schemathesis keeps a cache where it runs)."""
     return subprocess.run(
         [ST, "run", f"{server.base}/openapi.json", "--header", f"Authorization: Bearer {token}",
          "--max-examples", str(EXAMPLES), "--checks", CHECKS, "--seed", "20261202", "--workers", "1",
          "--generation-database", "none", "--no-color", "--phases", "examples,coverage,fuzzing,stateful",
          "--request-timeout", "30", "--suppress-health-check", "all", *options],
-        capture_output=True, text=True, timeout=3600, check=False)
+        capture_output=True, text=True, timeout=3600, check=False, cwd=server.log.parent)
 
 
 def test_schemathesis_finds_no_server_error_and_no_answer_off_its_schema(db_url: str, tmp_path: Path) -> None:
