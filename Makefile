@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean docs
+.PHONY: demo test lint bench clean docs fuzz pg-restart
 
 $(STAMP): pyproject.toml
 	rm -rf $(VENV)
@@ -28,6 +28,15 @@ bench: $(STAMP)
 	$(BIN)/python bench/route.py
 	$(BIN)/python bench/cel.py
 	$(BIN)/python bench/incident.py
+	$(BIN)/python bench/http.py
+
+# schemathesis with 1,000 examples per operation and token, on both backends (make test runs 30)
+fuzz: $(STAMP)
+	ACCORD_FUZZ_EXAMPLES=$${ACCORD_FUZZ_EXAMPLES:-1000} $(BIN)/pytest -q tests/test_http_fuzz.py
+
+# stops and starts this machine's PostgreSQL 15 cluster under load (always started again)
+pg-restart: $(STAMP)
+	ACCORD_PG_RESTART=1 $(BIN)/pytest -q tests/test_http_durability.py -k stopped
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache

@@ -34,6 +34,8 @@ def test_incident_benchmark_quick_run_prints_its_figures() -> None:
     ("proof.py", ["--sizes", "300,3000", "--proofs", "20"], ["proof at 3,000 / at 300:", "merkle.root over"]),
     ("route.py", ["--decisions", "2000", "--events", "1000"], ["routing:", "ingest (batches of 1,000)"]),
     ("cel.py", ["--cases", "200", "--repeat", "1"], ["200 cases, best of 1", "accord / raw eval:"]),
+    ("http.py", ["--rounds", "1", "--no-pg", "--no-reads", "--batches", "3", "--singles", "64"],
+     ["(a) sqlite batch ingest", "(b) sqlite single-event ingest"]),
 ])
 def test_ledger_benchmarks_small_runs_print_their_figures(script: str, args: list[str],
                                                           starts: list[str]) -> None:

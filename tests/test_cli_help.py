@@ -46,11 +46,12 @@ def test_the_commands_are_grouped_by_the_loop(capsys: Capsys) -> None:
     listed = sections(out)
     assert code == 0
     assert [title for title in listed if title not in ("Options", "Usage")] == \
-        ["Set up", "Record", "Review", "Integrity", "Try it"]
+        ["Set up", "Record", "Review", "Integrity", "Serve", "Try it"]
     assert listed["Set up"] == ["init", "lint", "schema", "contract", "roster", "db"]
     assert listed["Record"] == ["record", "case"]
     assert listed["Review"] == ["queue", "tick", "findings", "incident", "learning", "drill"]
     assert listed["Integrity"] == ["keygen", "checkpoint", "proof", "verify", "export"]
+    assert listed["Serve"] == ["serve", "token"]
     assert listed["Try it"] == ["demo"]
 
 

@@ -31,6 +31,7 @@ HOSTILE = {
     "february-30": ("accord: 1\nkind: contract\nworkflow: a\ntitle: 2026-02-30\n", "not a real date"),
     "hour-25": ("accord: 1\nkind: contract\nworkflow: a\ntitle: 2026-02-03T25:00:00Z\n", "not a real date"),
     "undefined-alias": ("accord: 1\nkind: contract\nx: *nowhere\n", "undefined alias"),
+    "nul-byte": ("accord: 1\nkind: contract\x00\n", "unacceptable character #x0000"),
 }
 
 

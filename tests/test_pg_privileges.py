@@ -19,7 +19,8 @@ from tests.cli_scenarios import cli, opened, output, plain_sql, write_contract, 
 from tests.helpers import PgRoles, refund_contract
 
 Capsys = pytest.CaptureFixture[str]
-TABLES = ("accord_log", "accord_subtree", "accord_meta", "alembic_version")
+TABLES = ("accord_log", "accord_subtree", "accord_meta", "alembic_version", "accord_tokens",
+          "accord_token_revoked")
 PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 
 
@@ -95,6 +96,8 @@ GAP = ("INSERT INTO accord_log SELECT seq + 10, case_id, type, canonical, leaf_h
     ("DELETE FROM accord_subtree", "permission denied"),
     ("TRUNCATE accord_subtree", "permission denied"),
     ("UPDATE alembic_version SET version_num = '0001'", "permission denied"),
+    ("DELETE FROM accord_token_revoked", "permission denied"),
+    ("UPDATE accord_tokens SET expires = NULL", "permission denied"),
     ("SET session_replication_role = replica", "permission denied"),
     (GAP, "goes at the end"),
 ])
@@ -116,7 +119,8 @@ def test_db_migrate_grants_exactly_what_accord_needs_and_again_changes_nothing(
                        "--reader", pg_roles.reader)
     assert code == 0 and f"(created), owned by {sa.engine.make_url(pg_url).username}" in out
     writer = {"accord_log": {"SELECT", "INSERT"}, "accord_subtree": {"SELECT", "INSERT"},
-              "accord_meta": {"SELECT"}, "alembic_version": {"SELECT"}}
+              "accord_meta": {"SELECT"}, "alembic_version": {"SELECT"},
+              "accord_tokens": {"SELECT", "INSERT"}, "accord_token_revoked": {"SELECT", "INSERT"}}
     reader = {t: {"SELECT"} for t in TABLES}
     assert held(pg_url, pg_roles.writer) == writer and held(pg_url, pg_roles.reader) == reader
     # too much, by hand

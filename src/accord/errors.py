@@ -14,6 +14,8 @@ class AccordError(Exception):
     """Base of every error accord raises on purpose. ``exit_code`` is the CLI status."""
 
     exit_code = 2
+    index: int | None = None
+    """The event of a batch it is about (from 0), when it is about one (the HTTP API says so)."""
 
     def lines(self) -> list[str]:
         """The error as lines a person reads, one problem a line."""
@@ -114,6 +116,14 @@ class RosterRefused(AccordError):
 
 class NotFound(AccordError):
     """A case, contract, incident or learning action that does not exist."""
+
+
+class Unauthorized(AccordError):
+    """A request whose API token is missing, malformed, unknown, revoked or expired."""
+
+
+class Forbidden(AccordError):
+    """An act the caller's token and roles do not allow; nothing was changed."""
 
 
 class UsageError(AccordError):

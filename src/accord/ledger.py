@@ -31,7 +31,10 @@ from accord.runtime.core import CheckedRecords, Core
 from accord.runtime.events import SYSTEM_ACTOR
 from accord.runtime.findings import Finding, find
 from accord.runtime.queues import Escalation, QueueItem
-from accord.runtime.recording import Recorded
+from accord.runtime.recording import GroupRequest, Recorded
+from accord.service import tokens
+from accord.service.session import Session
+from accord.service.tokens import Caller, TokenCreated, TokenInfo
 from accord.store.ports import Clock, Store
 from accord.store.stored import StoredEvent
 
@@ -157,6 +160,15 @@ class Ledger:
         unless all of it is. ``progress`` hears (events read, 0) as it goes."""
         return self._core.recorder.record_stream(items, progress)
 
+    def record_group(self, requests: Sequence[GroupRequest]) -> list[Recorded | Exception]:
+        """Record independent batches in one commit, each all or nothing: each gets its Recorded,
+        or the exception that refused it (the others unaffected); see Recorder.record_group."""
+        return self._core.recorder.record_group(requests)
+
+    def acting_as(self, caller: Caller) -> Session:
+        """This ledger's use cases as ``caller`` may use them (the HTTP API's authorization)."""
+        return Session(self, self._core, caller)
+
     def case(self, workflow: str, case_id: str, attributes: dict[str, Any] | None = None, *,
              at: When = None, actor: str = "system:app") -> Case:
         """The case ``case_id``: opened now with ``attributes`` if new, else resumed.
@@ -279,3 +291,26 @@ class Ledger:
         tree of ``new`` records (default: all), with both roots, read from the stored interior
         hashes in O(log n). Raises UsageError unless 0 <= old <= new <= the log's size."""
         return proofs.consistency_proof(self._core.store, old, new)
+
+    # -- API tokens (`accord serve`) -------------------------------------------------------------
+
+    def create_token(self, *, person: str | None = None, system: str | None = None, admin: bool = False,
+                     auditor: bool = False, workflows: Sequence[str] = (),
+                     expires_in: dt.timedelta | None = dt.timedelta(days=90),
+                     now: dt.datetime | None = None) -> TokenCreated:
+        """Make an API token for a person or a system; its secret is in the result only (see
+        :func:`accord.service.tokens.create_token`)."""
+        return tokens.create_token(self._core, person=person, system=system, admin=admin, auditor=auditor,
+                                   workflows=tuple(workflows), expires_in=expires_in, now=self._now(now))
+
+    def tokens(self) -> list[TokenInfo]:
+        """Every API token, oldest first, never a secret."""
+        return tokens.list_tokens(self._core)
+
+    def revoke_token(self, token_id: str, now: dt.datetime | None = None) -> TokenInfo:
+        """Revoke an API token from now on; raises NotFound or UsageError (already revoked)."""
+        return tokens.revoke_token(self._core, token_id, self._now(now))
+
+    def authenticate(self, bearer: str, now: dt.datetime | None = None) -> Caller:
+        """The caller an API token stands for; raises Unauthorized saying why not."""
+        return tokens.authenticate(self._core, bearer, self._now(now))

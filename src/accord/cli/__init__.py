@@ -58,6 +58,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Record", ("record", "case")),
     ("Review", ("queue", "tick", "findings", "incident", "learning", "drill")),
     ("Integrity", ("keygen", "checkpoint", "proof", "verify", "export")),
+    ("Serve", ("serve", "token")),
     ("Try it", ("demo",)),
 )
 """`accord --help` lists the commands in the order of the loop: set up, record, review, keep."""
@@ -98,8 +99,8 @@ class AccordGroup(click.Group):
                                                 "max_content_width": 100},
              epilog="Docs: docs/index.md (the guide), docs/cli.md (every command), "
                     "docs/events.md (the event format), docs/contracts.md (contracts and lint "
-                    "rules), docs/findings.md, docs/integrity.md. `accord COMMAND --help` shows "
-                    "a command's options and examples.")
+                    "rules), docs/findings.md, docs/integrity.md, docs/http.md (accord serve). "
+                    "`accord COMMAND --help` shows a command's options and examples.")
 @click.option("--db", envvar="ACCORD_DB", default=DEFAULT_DB, show_default=True, metavar="URL",
               help="Ledger database: sqlite:///FILE or postgresql://… (env ACCORD_DB).")
 @click.version_option(package_name="accord")
@@ -160,4 +161,6 @@ from accord.cli import (  # noqa: E402, F401
     _lint,
     _record,
     _runtime,
+    _serve,
+    _tokens,
 )

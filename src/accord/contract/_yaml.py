@@ -119,7 +119,10 @@ class _Builder:
 
 def load(text: str) -> tuple[Any, Positions]:
     """Parse one YAML document; raises :class:`YamlProblem` with a 1-based mark."""
-    loader = yaml.SafeLoader(text)
+    try:  # the reader refuses a control character (a NUL, say) as soon as it is made
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as err:
+        raise YamlProblem(f"YAML error: {str(err).splitlines()[0]}", Mark(1, 1)) from None
     try:
         node = loader.get_single_node()
     except RecursionError:

@@ -44,6 +44,7 @@ CLIENT_TYPES = (
 ACCORD_TYPES = (
     "routing.decided", "exception.raised", "exception.escalated", "contract.applied",
     "roster.applied", "incident.opened", "learning.opened", "learning.closed",
+    "token.created", "token.revoked",
 )
 LEDGER_KEYS = ("seq", "workflow", "contract_version", "recorded_at", "leaf_hash")
 ENVELOPE_KEYS = ("id", "case", "type", "at", "actor", "data", "note")

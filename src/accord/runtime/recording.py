@@ -13,13 +13,14 @@ import functools
 import gc
 import threading
 from collections import OrderedDict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from accord._progress import Progress
 from accord.errors import EventProblem
+from accord.runtime._held import STREAM_CASES, Mark, States  # noqa: F401 - STREAM_CASES is read here too
 from accord.runtime.book import Book
 from accord.runtime.events import SYSTEM_ACTOR, Event, parse_event
 from accord.runtime.ledger_rules import CaseState, Step, apply_rule, open_case
@@ -31,8 +32,6 @@ from accord.store.stored import StoredEvent
 
 STREAM_CHUNK = 1000
 """Events a stream parses, rules and appends at a time inside its one transaction."""
-STREAM_CASES = 4096
-"""Case states a stream keeps; a case that comes back after eviction is read from the transaction."""
 CASE_CACHE_SIZE = 1024
 """Cases whose state the write path keeps between transactions of this process."""
 CASE_CACHE_BULK = 64
@@ -64,6 +63,19 @@ class Recorded:
         """`accord record --json`."""
         return {"recorded": self.recorded, "first_seq": self.first_seq, "last_seq": self.last_seq,
                 "duplicates": self.duplicates}
+
+
+Gate = Callable[[Event, str, "CaseState | None"], None]
+"""Called with each parsed event (its case's state so far, None when not open) inside the write,
+before the ledger's rules: it raises (Forbidden, NotFound …) to refuse the request."""
+
+
+class GroupRequest(NamedTuple):
+    """One request of :meth:`Recorder.record_group`: event dicts, their origins, and a gate."""
+
+    events: Sequence[Any]
+    wheres: Sequence[str] | None = None
+    gate: Gate | None = None
 
 
 @contextmanager
@@ -121,41 +133,59 @@ class Recorder:
         """
         return self._record(items, stream=True, progress=progress, total=0)
 
+    def record_group(self, requests: Sequence[GroupRequest]) -> list[Recorded | Exception]:
+        """Record several independent batches in one write transaction, each all or nothing.
+
+        ``requests`` hold ``(raw_events, wheres)`` as :meth:`record_many` takes them, and a
+        ``gate`` that may refuse an event before the ledger's rules see it. Each is
+        ruled in turn on the log as the ones before it left it; one that is refused (or
+        whose building raises) is rolled back out of the transaction and gets its
+        exception (EventRefused, ActionRefused …) in its place in the answer, without
+        touching the others. The rest commit together, once: the answer is returned only
+        after that commit. Raises what the write itself raises (StorageError when the
+        database is unreachable), for all of them alike.
+        """
+        outcomes: list[Recorded | Exception] = []
+        kept: list[dict[str, CaseState]] = []
+
+        def build(w: StoreWriter, batch: Batch) -> None:
+            outcomes.clear()  # a second run (see Writer.write) starts again
+            states = States(self, w, batch.head, stream=False)
+            seen: set[str] = set()
+            for raw_events, wheres, gate in requests:
+                mark = Mark(batch, states.held, seen)
+                counts = {"skipped": 0, "read": 0}
+                items = zip(raw_events, wheres if wheres is not None else
+                            (f"event {i}" for i in range(1, len(raw_events) + 1)), strict=False)
+                refused: Exception | None
+                try:
+                    self._build(items, w, batch, states, seen, counts, False, None, len(raw_events), gate)
+                    refused = batch.refusal()
+                except Exception as err:  # a fault of this request only: the others go on
+                    refused = err
+                if refused is not None:
+                    mark.restore()
+                    outcomes.append(refused)
+                    continue
+                written = batch.next_seq > mark.next_seq
+                outcomes.append(Recorded(batch.client_events - mark.client_events,
+                                         mark.next_seq if written else None,
+                                         batch.next_seq - 1 if written else None,
+                                         counts["skipped"], batch.routes))
+            kept.append(states.held)
+
+        batch = self.writer.write(build)
+        self._keep_cases(batch, kept[0] if kept else None)
+        return outcomes
+
     def _record(self, items: Iterable[tuple[Any, str]], stream: bool, progress: Progress | None,
                 total: int) -> Recorded:
         counts = {"skipped": 0, "read": 0}
         kept: list[dict[str, CaseState]] = []
 
         def build(w: StoreWriter, batch: Batch) -> None:
-            states = _States(self, w, batch.head, stream)
-            seen: set[str] = set()
-            parse_failed = [False]
-            latest_at = self.writer.clock.now() + FUTURE_SLACK
-            for chunk in _chunks(items, STREAM_CHUNK):
-                with _collector_paused() if len(chunk) >= BULK_EVENTS else contextlib.nullcontext():
-                    unparsed = len(batch.problems) + batch.unlisted
-                    events = _parsed(chunk, batch)
-                    counts["read"] += len(chunk)
-                    if progress is not None:
-                        progress(counts["read"], total)
-                    if len(batch.problems) + batch.unlisted > unparsed or parse_failed[0]:
-                        # once a line cannot be read, the ledger's rules would only echo it (a
-                        # broken case.opened makes every later event of its case "not opened")
-                        parse_failed[0] = True
-                        continue
-                    fresh = _without_repeats(events, w, seen)
-                    counts["skipped"] += len(events) - len(fresh)
-                    states.load(e.case for e, _ in fresh)
-                    for event, where in fresh:
-                        if event.at > latest_at:
-                            batch.refuse(where, "at", f"{event.at_text} lies more than 5 minutes after now "
-                                         f"({batch.recorded_at}): record what has happened, when it happened")
-                            continue
-                        self._apply(event, where, states.held, batch)
-                    if stream:
-                        batch.flush(w)
-                        batch.routes.clear()
-                        states.trim()
+            states = States(self, w, batch.head, stream)
+            self._build(items, w, batch, states, set(), counts, stream, progress, total)
             if not stream:
                 kept.append(states.held)
 
@@ -164,6 +194,40 @@ class Recorder:
         first = batch.first if batch.written else None
         return Recorded(batch.client_events, first, batch.next_seq - 1 if batch.written else None,
                         counts["skipped"], batch.routes)
+
+    def _build(self, items: Iterable[tuple[Any, str]], w: StoreWriter, batch: Batch, states: States,
+               seen: set[str], counts: dict[str, int], stream: bool, progress: Progress | None,
+               total: int, gate: Gate | None = None) -> None:
+        """Parse, rule, route and stamp ``items`` on ``batch`` (problems noted on it)."""
+        parse_failed = False
+        latest_at = self.writer.clock.now() + FUTURE_SLACK
+        for chunk in _chunks(items, STREAM_CHUNK):
+            with _collector_paused() if len(chunk) >= BULK_EVENTS else contextlib.nullcontext():
+                unparsed = len(batch.problems) + batch.unlisted
+                events = _parsed(chunk, batch)
+                counts["read"] += len(chunk)
+                if progress is not None:
+                    progress(counts["read"], total)
+                if len(batch.problems) + batch.unlisted > unparsed or parse_failed:
+                    # once a line cannot be read, the ledger's rules would only echo it (a
+                    # broken case.opened makes every later event of its case "not opened")
+                    parse_failed = True
+                    continue
+                fresh = _without_repeats(events, w, seen)
+                counts["skipped"] += len(events) - len(fresh)
+                states.load(e.case for e, _ in fresh)
+                for event, where in fresh:
+                    if event.at > latest_at:
+                        batch.refuse(where, "at", f"{event.at_text} lies more than 5 minutes after now "
+                                     f"({batch.recorded_at}): record what has happened, when it happened")
+                        continue
+                    if gate is not None:
+                        gate(event, where, states.held.get(event.case))
+                    self._apply(event, where, states.held, batch)
+                if stream:
+                    batch.flush(w)
+                    batch.routes.clear()
+                    states.trim()
 
     def _apply(self, event: Event, where: str, states: dict[str, CaseState], batch: Batch) -> None:
         state = states.get(event.case)
@@ -271,34 +335,6 @@ class Recorder:
             while len(self._cases) > CASE_CACHE_SIZE:
                 self._cases.popitem(last=False)
             self._cases_head = batch.new_head
-
-
-class _States:
-    """The case states one write works with: from the recorder's cache (a small batch), else read
-    from the transaction; a stream keeps at most STREAM_CASES and reads an evicted one back."""
-
-    def __init__(self, recorder: Recorder, reader: Reader, head: Head, stream: bool) -> None:
-        self._recorder = recorder
-        self._reader = reader
-        self._head = head
-        self._stream = stream
-        self.held: dict[str, CaseState] = OrderedDict() if stream else {}
-
-    def load(self, cases: Iterable[str]) -> None:
-        held = self.held
-        wanted = dict.fromkeys(cases)
-        if self._stream:
-            for case in wanted:
-                if case in held:
-                    held.move_to_end(case)  # type: ignore[attr-defined]
-        missing = [case for case in wanted if case not in held]
-        if not self._stream and missing:
-            missing = self._recorder.cached(self._head, missing, held)
-        self._recorder.load_states(self._reader, missing, held)
-
-    def trim(self) -> None:
-        while len(self.held) > STREAM_CASES:
-            self.held.popitem(last=False)  # type: ignore[call-arg]
 
 
 def _chunks(items: Iterable[tuple[Any, str]], size: int) -> Iterator[list[tuple[Any, str]]]:

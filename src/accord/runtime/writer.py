@@ -107,6 +107,15 @@ class Batch:
         """Note a problem: the whole batch is refused and nothing of it stored."""
         self.note(EventProblem(where, field, message))
 
+    def refusal(self) -> EventRefused | None:
+        """The refusal the problems noted so far amount to (ActionRefused when only enforcement
+        refused), or None when there are none."""
+        if not self.problems:
+            return None
+        if self.missing and all(p.field == ENFORCE for p in self.problems):
+            return ActionRefused(self.problems, self.missing)
+        return EventRefused(self.problems, unlisted=self.unlisted)
+
     def note(self, problem: EventProblem) -> None:
         """Note a problem found elsewhere (a line that is not JSON, say)."""
         if len(self.problems) < MAX_LISTED_PROBLEMS:
@@ -142,10 +151,9 @@ class Writer:
             batch = Batch(head, format_time(self.clock.now()))
             self.book.refresh(w, head)
             build(w, batch)
-            if batch.problems:
-                if batch.missing and all(p.field == ENFORCE for p in batch.problems):
-                    raise ActionRefused(batch.problems, batch.missing)
-                raise EventRefused(batch.problems, unlisted=batch.unlisted)
+            refused = batch.refusal()
+            if refused is not None:
+                raise refused
             batch.flush(w)
         batch.new_head = Head(head.size + batch.written, batch.chain)
         self.book.advanced(head, batch.new_head, batch.changes_config)

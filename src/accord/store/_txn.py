@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from accord.errors import StorageError
-from accord.store.ports import CHAIN_START, INDEXED_KINDS, Head, Row, Subtree, require_indexed
+from accord.store.ports import CHAIN_START, INDEXED_KINDS, Head, Row, Subtree, TokenRow, require_indexed
 
 # Only the INDEXED_KINDS are in the partial index accord_log_kind (migration 0002). A
 # query names the index's predicate word for word, because SQLite uses a partial index
@@ -167,6 +167,32 @@ class _Txn:
     def meta(self, key: str) -> str | None:
         rows = self._all(f"SELECT value FROM accord_meta WHERE key = {self.mark}", (key,))
         return None if not rows else str(rows[0][0])
+
+    def tokens(self, token_id: str | None = None) -> list[TokenRow]:
+        where = f"WHERE t.id = {self.mark}" if token_id is not None else ""
+        rows = self._all(
+            "SELECT t.id, t.secret_hash, t.subject, t.kind, t.grants, t.created, t.expires, t.seq, "
+            f"r.revoked, r.seq FROM accord_tokens t LEFT JOIN accord_token_revoked r ON r.id = t.id "
+            f"{where} ORDER BY t.seq", () if token_id is None else (token_id,))
+        return [TokenRow(_text(r[0]), bytes(r[1]), _text(r[2]), _text(r[3]), _text(r[4]), _text(r[5]),
+                         _text(r[6]), int(r[7]), _text(r[8]), None if r[9] is None else int(r[9]))
+                for r in rows]
+
+    def add_token(self, token: TokenRow) -> None:
+        self._execute("INSERT INTO accord_tokens (id, secret_hash, subject, kind, grants, created, expires, "
+                      f"seq) VALUES ({self._marks(8)})", token[:8])
+
+    def revoke_token(self, token_id: str, at: str, seq: int) -> None:
+        self._execute(f"INSERT INTO accord_token_revoked (id, revoked, seq) VALUES ({self._marks(3)})",
+                      (token_id, at, seq))
+
+    def _execute(self, sql: str, params: Sequence[Any]) -> None:
+        self.still_open()
+        cur = self.dbapi.cursor()
+        try:
+            cur.execute(sql, tuple(params))
+        finally:
+            cur.close()
 
     def append(self, rows: list[Row]) -> None:
         """Insert ``rows`` (a Row is a tuple in column order).

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 
-from accord.store.ports import CHAIN_START, Head, Row, Subtree, require_indexed
+from accord.store.ports import CHAIN_START, Head, Row, Subtree, TokenRow, require_indexed
 
 __all__ = ["MemoryStore"]
 
@@ -24,6 +24,7 @@ class MemoryStore:
         self.subtree_hashes: dict[tuple[int, int], bytes] = {}
         """The stored interior hashes by (height, index)."""
         self.meta_values = {"origin": "accord.ledger/memory"}
+        self.token_rows: dict[str, TokenRow] = {}
         self._lock = threading.RLock()
 
     @contextmanager
@@ -35,9 +36,11 @@ class MemoryStore:
     def writing(self) -> Iterator[_MemoryTxn]:
         with self._lock:
             txn = _MemoryTxn(self, list(self.rows), dict(self.subtree_hashes))
+            txn.token_rows = dict(self.token_rows)
             yield txn
             self.rows = txn.rows
             self.subtree_hashes = txn.subtree_hashes
+            self.token_rows = txn.token_rows
 
     def close(self) -> None:
         return None
@@ -49,6 +52,7 @@ class _MemoryTxn:
         self.store = store
         self.rows = rows
         self.subtree_hashes = subtree_hashes
+        self.token_rows = store.token_rows
 
     def head(self) -> Head:
         return Head(self.rows[-1].seq, self.rows[-1].chain_hash) if self.rows else Head(0, CHAIN_START)
@@ -105,3 +109,15 @@ class _MemoryTxn:
             if (height, index) in self.subtree_hashes:  # as the SQL store's primary key refuses
                 raise ValueError(f"interior hash of height {height}, index {index} is already stored")
             self.subtree_hashes[(height, index)] = digest
+
+    def tokens(self, token_id: str | None = None) -> list[TokenRow]:
+        found = sorted(self.token_rows.values(), key=lambda t: t.seq)
+        return [t for t in found if token_id is None or t.id == token_id]
+
+    def add_token(self, token: TokenRow) -> None:
+        if token.id in self.token_rows:
+            raise ValueError(f"token {token.id} exists")
+        self.token_rows[token.id] = token._replace(revoked=None, revoked_seq=None)
+
+    def revoke_token(self, token_id: str, at: str, seq: int) -> None:
+        self.token_rows[token_id] = self.token_rows[token_id]._replace(revoked=at, revoked_seq=seq)

@@ -54,6 +54,21 @@ class Subtree(NamedTuple):
     height: int
     idx: int
     hash: bytes
+class TokenRow(NamedTuple):
+    """One API token as stored: the SHA-256 of its secret, never the secret."""
+
+    id: str
+    secret_hash: bytes
+    subject: str
+    kind: str
+    grants: str
+    """JSON list of what it grants (``admin``/``auditor`` for a person, workflows for a system)."""
+    created: str
+    expires: str | None
+    seq: int
+    """The seq of its ``token.created`` record."""
+    revoked: str | None = None
+    revoked_seq: int | None = None
 
 
 class Head(NamedTuple):
@@ -101,6 +116,9 @@ class Reader(Protocol):
 
     def meta(self, key: str) -> str | None: ...
 
+    def tokens(self, token_id: str | None = None) -> list[TokenRow]:
+        """Every API token (or the one with ``token_id``), oldest first, with its revocation."""
+
 
 class Writer(Reader, Protocol):
     def append(self, rows: list[Row]) -> None:
@@ -108,6 +126,11 @@ class Writer(Reader, Protocol):
 
     def append_subtrees(self, subtrees: list[Subtree]) -> None:
         """Store interior hashes the rows appended in this transaction complete; committed with them."""
+    def add_token(self, token: TokenRow) -> None:
+        """Store a new token (its revocation fields are ignored)."""
+
+    def revoke_token(self, token_id: str, at: str, seq: int) -> None:
+        """Record that ``token_id`` was revoked at ``at`` (by the log record ``seq``)."""
 
 
 class Store(Protocol):

@@ -21,12 +21,14 @@ from accord.store import sql
 from accord.store.sql import ALTERS_LOG, SqlStore
 
 WRITER = {"accord_log": "SELECT, INSERT", "accord_subtree": "SELECT, INSERT", "accord_meta": "SELECT",
-          "alembic_version": "SELECT"}
+          "alembic_version": "SELECT", "accord_tokens": "SELECT, INSERT",
+          "accord_token_revoked": "SELECT, INSERT"}
 """What a writer role is granted on each of accord's tables: no UPDATE, DELETE, TRUNCATE,
 REFERENCES or TRIGGER (a write appends records and the interior hashes they complete). The
-write lock (pg_advisory_xact_lock) needs no privilege."""
+write lock (pg_advisory_xact_lock) needs no privilege. Tokens are made and revoked by INSERTs
+only (`accord token create|revoke`, which write)."""
 READER = {"accord_log": "SELECT", "accord_subtree": "SELECT", "accord_meta": "SELECT",
-          "alembic_version": "SELECT"}
+          "alembic_version": "SELECT", "accord_tokens": "SELECT", "accord_token_revoked": "SELECT"}
 """What a reader role (an auditor's `verify`, `export`, `checkpoint`) is granted."""
 
 
@@ -111,7 +113,8 @@ def _schema(conn: sa.Connection) -> str:
     found = conn.exec_driver_sql(
         "SELECT DISTINCT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE c.oid IN (to_regclass('accord_log'), to_regclass('accord_subtree'), "
-        "to_regclass('accord_meta'), to_regclass('alembic_version'))").scalars().all()
+        "to_regclass('accord_meta'), to_regclass('alembic_version'), to_regclass('accord_tokens'), "
+        "to_regclass('accord_token_revoked'))").scalars().all()
     if len(found) != 1:
         raise StorageError(f"accord's tables are not in one schema (found {', '.join(found) or 'none'}); "
                            "set the search path to the ledger's schema in the URL "
@@ -131,6 +134,9 @@ def _grant(conn: sa.Connection, schema: str, role: str, access: str, tables: dic
                          "LOGIN)")
     quote = conn.dialect.identifier_preparer.quote_identifier
     who, where = quote(role), quote(schema)
+    # a table a later revision adds is not there while an older accord's schema is kept
+    tables = {t: p for t, p in tables.items()
+              if conn.exec_driver_sql("SELECT to_regclass(%s)", (f"{where}.{quote(t)}",)).scalar()}
     listed = ", ".join(f"{where}.{quote(t)}" for t in tables)
     conn.exec_driver_sql(f"REVOKE ALL ON TABLE {listed} FROM {who}")
     has_usage = conn.exec_driver_sql("SELECT has_schema_privilege(%s, %s, 'USAGE')", (role, schema)).scalar()

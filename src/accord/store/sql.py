@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from accord.errors import StorageError
 from accord.store._txn import _BytesTxn, _Txn
 
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 
 MIGRATION_LOCK_ID = 727100
 """PostgreSQL advisory lock that lets one process at a time migrate a ledger's schema."""
