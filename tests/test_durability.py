@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import accord.ledger
 from accord.integrity import verify as integrity
@@ -105,3 +106,22 @@ def test_forked_children_write_through_the_parents_ledger_object(ledger: Ledger)
     assert all(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0 for pid in children)
     report = integrity.verify(ledger.store)
     assert report.ok and report.size == 1 + 1 + 3 * 15
+
+
+def test_creating_a_ledger_keeps_sqlites_locks_on_its_file(tmp_path: Path) -> None:
+    """A process that just created a ledger still holds its SQLite locks on the file.
+
+    Were they dropped (closing any other descriptor of the file drops a process's POSIX
+    locks), another process closing its connection would think itself the last one and
+    remove the WAL under this one's open connections: "database disk image is malformed".
+    """
+    path = tmp_path / "fresh.db"
+    with accord.ledger.open(f"sqlite:///{path}") as ledger:
+        ledger.apply_contract(refund_contract())
+        reader = ("import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\n"
+                  "c.execute('SELECT count(*) FROM accord_log').fetchall()\nc.close()")
+        other = subprocess.run([sys.executable, "-c", reader, str(path)], capture_output=True, text=True,
+                               timeout=60, check=False)
+        assert other.returncode == 0, other.stderr
+        assert (tmp_path / "fresh.db-wal").exists(), "another process's close removed the WAL"
+        assert integrity.verify(ledger.store).ok

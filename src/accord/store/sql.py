@@ -102,21 +102,25 @@ def _read_only_url(url: str) -> str:
 def _migration_lock(database: str | None) -> Iterator[None]:
     """One migrator at a time on a SQLite file (PostgreSQL takes an advisory lock instead).
 
-    An exclusive flock on the database file itself: on Linux it is independent of the
-    fcntl locks SQLite takes, so it orders only migrators. Processes opening a fresh
-    file at once then find the schema complete, not half made.
+    An exclusive flock on the folder that holds the database, so processes opening a fresh
+    file at once find the schema complete, not half made. Never on the database file
+    itself: closing any descriptor of that file drops every POSIX lock this process holds
+    on it, SQLite's included. Another process closing its last connection then believes
+    it is the only one left, checkpoints and removes the WAL under this process's open
+    connections, which read "database disk image is malformed" until they reopen. An
+    flock on the folder orders only migrators and leaves SQLite's locks alone.
     """
     if database in (None, "", ":memory:"):
         yield
         return
     import fcntl
 
-    with open(database, "ab") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(held, fcntl.LOCK_UN)
+    folder = os.open(os.path.dirname(os.path.abspath(database)), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(folder)  # releases the flock
 
 
 def redact(url: str) -> str:
